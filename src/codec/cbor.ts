@@ -43,10 +43,19 @@ const decodeOptions = {
 
 function assertEncodable(value: unknown, depth: number): void {
   if (depth > 64) throw new InvalidInputError("CODEC_TOO_DEEP", "value nests deeper than 64 levels");
-  if (value === null || typeof value === "boolean" || typeof value === "string") return;
+  if (value === null || typeof value === "boolean") return;
+  if (typeof value === "string") {
+    // A lone surrogate would be replaced by U+FFFD on encoding: two values, one encoding.
+    if (!value.isWellFormed())
+      throw new InvalidInputError("CODEC_INVALID_STRING", "text holds a lone UTF-16 surrogate");
+    return;
+  }
   if (typeof value === "bigint") {
     if (value < -(1n << 64n) || value >= 1n << 64n)
-      throw new InvalidInputError("CODEC_INT_RANGE", "integers must fit in 64 bits (CBOR major types 0 and 1)");
+      throw new InvalidInputError(
+        "CODEC_INT_RANGE",
+        "integers must fit in 64 bits (CBOR major types 0 and 1)",
+      );
     return;
   }
   if (typeof value === "number") {
@@ -59,8 +68,12 @@ function assertEncodable(value: unknown, depth: number): void {
     for (const item of value) assertEncodable(item, depth + 1);
     return;
   }
-  if (typeof value === "object") {
-    for (const item of Object.values(value as Record<string, unknown>)) assertEncodable(item, depth + 1);
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      if (!key.isWellFormed())
+        throw new InvalidInputError("CODEC_INVALID_STRING", "map key holds a lone UTF-16 surrogate");
+      assertEncodable(item, depth + 1);
+    }
     return;
   }
   throw new InvalidInputError("CODEC_UNSUPPORTED_TYPE", `type ${typeof value} cannot be encoded`);
@@ -74,7 +87,10 @@ export function encode(value: CborValue): Uint8Array {
 export function decode(bytes: Uint8Array, maxBytes: number = DEFAULT_MAX_BYTES): CborValue {
   if (!(bytes instanceof Uint8Array)) throw new InvalidInputError("CODEC_NOT_BYTES", "expected a byte array");
   if (bytes.length > maxBytes)
-    throw new InvalidInputError("CODEC_TOO_LARGE", `encoded value is ${bytes.length} bytes; limit is ${maxBytes}`);
+    throw new InvalidInputError(
+      "CODEC_TOO_LARGE",
+      `encoded value is ${bytes.length} bytes; limit is ${maxBytes}`,
+    );
   let value: CborValue;
   try {
     value = cborDecode(bytes, decodeOptions) as CborValue;
@@ -97,4 +113,30 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * Encodes an array whose items are already canonical CBOR, without decoding them again
+ * (blocks and receipt lists are assembled this way). The result is canonical.
+ */
+export function encodeArrayOfEncoded(items: readonly Uint8Array[]): Uint8Array {
+  const n = items.length;
+  const head =
+    n < 24
+      ? [0x80 | n]
+      : n < 0x100
+        ? [0x98, n]
+        : n < 0x10000
+          ? [0x99, n >> 8, n & 0xff]
+          : [0x9a, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  let length = head.length;
+  for (const item of items) length += item.length;
+  const out = new Uint8Array(length);
+  out.set(head, 0);
+  let offset = head.length;
+  for (const item of items) {
+    out.set(item, offset);
+    offset += item.length;
+  }
+  return out;
 }

@@ -1,0 +1,382 @@
+/**
+ * The HTTP JSON API (Fastify). Every route is declared once with its TypeBox schema, which both
+ * validates the input and feeds the OpenAPI document at /openapi.json. Errors are coded:
+ * `{ error: { code, message } }` with 400 (bad input), 404, 422 (refused by a protocol rule),
+ * 503 (busy: retry later).
+ */
+import swagger from "@fastify/swagger";
+import { type Static, Type } from "@sinclair/typebox";
+import Fastify, { type FastifyInstance } from "fastify";
+import { InvalidInputError, NotFoundError } from "../errors/index.js";
+import { readAccount, readNonce } from "../execution/accounts.js";
+import { decodeBlock, encodeCommit, encodeHeader } from "../ledger/block.js";
+import { fromHexOrUndefined, toHex, utf8 } from "../ledger/bytes.js";
+import { addressOf, encodeTxBody, type SignedTx } from "../ledger/tx.js";
+import type { ZlNode } from "../node/node.js";
+import { encodeProof } from "../state/proof.js";
+import { errorBody, errorHandler, httpStatusOf } from "./errors.js";
+import { blockJson, commitJson, headerJson, receiptJson, toJson, txJson } from "./json.js";
+
+const Hex = Type.String({ pattern: "^([0-9a-fA-F]{2})*$", description: "bytes as hex" });
+const ErrorSchema = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
+
+const SubmitBody = Type.Object(
+  {
+    tx: Type.Optional(
+      Type.String({
+        ...Hex,
+        maxLength: 2 * 1024 * 1024,
+        description: "one signed transaction, canonical CBOR as hex",
+      }),
+    ),
+    txs: Type.Optional(
+      Type.Array(Type.String({ ...Hex, maxLength: 2 * 1024 * 1024 }), {
+        maxItems: 10_000,
+        description: "a batch of signed transactions",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const SubmitQuery = Type.Object({
+  wait: Type.Optional(
+    Type.Boolean({ description: "wait until the transaction commits (single transaction only)" }),
+  ),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, default: 10_000 })),
+});
+const HeightParam = Type.Object({
+  height: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal("latest")]),
+});
+const StateQuery = Type.Object({
+  key: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 512,
+      description: "state key as UTF-8 text, e.g. acct/<address>",
+    }),
+  ),
+  keyHex: Type.Optional(Type.String({ ...Hex, minLength: 2, maxLength: 1024 })),
+  height: Type.Optional(
+    Type.Integer({ minimum: 1, description: "a past height within the retention window (default: latest)" }),
+  ),
+});
+
+function parseHexTx(hex: string): Uint8Array {
+  const bytes = fromHexOrUndefined(hex);
+  if (!bytes) throw new InvalidInputError("API_BAD_HEX", "transactions must be hex strings");
+  return bytes;
+}
+
+const encodeTxBodyOf = (t: SignedTx) => encodeTxBody(t.body);
+
+export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 32 * 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "ZhengLian node API · 政链节点接口",
+        version: "1",
+        description:
+          "Submit signed transactions, read blocks, receipts and state with proofs, subscribe to commits.",
+      },
+    },
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .status(404)
+      .send({ error: { code: "API_NOT_FOUND", message: `no route ${req.method} ${req.url}` } });
+  });
+
+  const { chain } = node;
+  const suite = node.suite;
+  const resolveHeight = (h: number | "latest") => {
+    const height = h === "latest" ? chain.height : h;
+    if (height < 1 || height > chain.height)
+      throw new NotFoundError(
+        "BLOCK_NOT_FOUND",
+        `no block at height ${height}; the chain is at ${chain.height}`,
+      );
+    return height;
+  };
+
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
+    void reply.header("content-type", node.metrics.registry.contentType);
+    return node.metrics.registry.metrics();
+  });
+
+  app.get(
+    "/v1/status",
+    { schema: { summary: "Chain and node status · 链状态", tags: ["chain"] } },
+    async () => {
+      const head = chain.head();
+      return {
+        chainId: chain.genesis.chainId,
+        suite: suite.id,
+        height: head.height,
+        latestBlockHash: toHex(head.blockHash),
+        latestBlockTime: new Date(head.time).toISOString(),
+        stateRoot: toHex(head.stateRoot),
+        validators: chain.validators().map((v) => ({
+          address: toHex(addressOf(suite, v.publicKey)),
+          publicKey: toHex(v.publicKey),
+          power: v.power,
+          org: v.org,
+        })),
+        mempool: { txs: node.mempool.size, bytes: node.mempool.sizeBytes },
+        consensus: { mode: chain.validators().length === 1 ? "single-validator" : "bft", stalled: false },
+      };
+    },
+  );
+
+  app.get(
+    "/v1/genesis",
+    { schema: { summary: "The chain's genesis · 创世配置", tags: ["chain"] } },
+    async () => {
+      const { genesisToJson } = await import("../node/genesis.js");
+      return genesisToJson(chain.genesis);
+    },
+  );
+
+  app.post<{ Body: Static<typeof SubmitBody>; Querystring: Static<typeof SubmitQuery> }>(
+    "/v1/txs",
+    {
+      schema: {
+        summary: "Submit signed transactions · 提交交易",
+        description:
+          "Send `tx` (one) or `txs` (a batch). With `wait=true` a single transaction's answer comes once it commits.",
+        tags: ["transactions"],
+        body: SubmitBody,
+        querystring: SubmitQuery,
+        response: { 400: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { tx, txs } = req.body;
+      if ((tx === undefined) === (txs === undefined))
+        throw new InvalidInputError("API_BAD_REQUEST", "give exactly one of `tx` or `txs`");
+      if (txs !== undefined) {
+        const results = await node.submit(txs.map(parseHexTx));
+        const accepted = results.filter((r) => r.ok).length;
+        const first = results[0];
+        if (
+          accepted === 0 &&
+          first &&
+          !first.ok &&
+          results.every((r) => !r.ok && r.error.code === "MEMPOOL_FULL")
+        )
+          return reply.status(503).send(errorBody(first.error));
+        return {
+          accepted,
+          results: results.map((r) =>
+            r.ok
+              ? { id: toHex(r.id), ok: true }
+              : {
+                  id: r.id ? toHex(r.id) : null,
+                  ok: false,
+                  error: { code: r.error.code, message: r.error.message },
+                },
+          ),
+        };
+      }
+      const [result] = await node.submit([parseHexTx(tx!)]);
+      if (!result!.ok) return reply.status(httpStatusOf(result!.error)).send(errorBody(result!.error));
+      const id = result!.id;
+      if (!req.query.wait) return reply.status(202).send({ id: toHex(id), status: "pending" });
+      const outcome = await node.bus.waitForTx(id, req.query.timeoutMs ?? 10_000);
+      if (!outcome) return reply.status(202).send({ id: toHex(id), status: "pending" });
+      return {
+        id: toHex(id),
+        status: "committed",
+        height: outcome.height,
+        index: outcome.index,
+        receipt: receiptJson(outcome.receipt),
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/txs/:id",
+    {
+      schema: {
+        summary: "A committed transaction and its receipt · 交易与回执",
+        tags: ["transactions"],
+        params: Type.Object({ id: Type.String({ pattern: "^[0-9a-fA-F]{64}$" }) }),
+      },
+    },
+    async (req) => {
+      const id = fromHexOrUndefined(req.params.id)!;
+      const loc = chain.store.txLocation(id);
+      if (!loc) {
+        if (node.mempool.has(id)) return { id: req.params.id.toLowerCase(), status: "pending" };
+        throw new NotFoundError("TX_NOT_FOUND", `no transaction ${req.params.id}`);
+      }
+      const block = chain.block(loc.height);
+      const receipt = chain.receipts(loc.height)[loc.index]!;
+      return {
+        id: toHex(id),
+        status: "committed",
+        height: loc.height,
+        index: loc.index,
+        tx: txJson(block.txs[loc.index]!),
+        receipt: receiptJson(receipt),
+      };
+    },
+  );
+
+  app.get<{ Params: { height: number | "latest" } }>(
+    "/v1/blocks/:height",
+    {
+      schema: {
+        summary: "A block with its commit certificate · 区块",
+        tags: ["blocks"],
+        params: HeightParam,
+      },
+    },
+    async (req) => {
+      const height = resolveHeight(req.params.height);
+      const bytes = chain.blockBytes(height)!;
+      const block = decodeBlock(bytes);
+      const commit = chain.commitOf(height);
+      const ids = block.txs.map((t) => suite.hash(encodeTxBodyOf(t)));
+      return {
+        height,
+        ...blockJson(block, commit.blockHash, ids),
+        commit: commitJson(commit),
+        encoded: { block: toHex(bytes), commit: toHex(encodeCommit(commit)) },
+      };
+    },
+  );
+
+  app.get<{ Params: { height: number | "latest" } }>(
+    "/v1/blocks/:height/receipts",
+    {
+      schema: { summary: "Receipts of a block's transactions · 回执", tags: ["blocks"], params: HeightParam },
+    },
+    async (req) => {
+      const height = resolveHeight(req.params.height);
+      return { height, receipts: chain.receipts(height).map(receiptJson) };
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof StateQuery> }>(
+    "/v1/state",
+    {
+      schema: {
+        summary: "A state value with its Merkle proof, header and commit · 带证明的状态查询",
+        description:
+          "Verify with the SDK: the commit signs the header, the header's stateRoot anchors the proof.",
+        tags: ["state"],
+        querystring: StateQuery,
+      },
+    },
+    async (req) => {
+      const { key, keyHex, height } = req.query;
+      if ((key === undefined) === (keyHex === undefined))
+        throw new InvalidInputError("API_BAD_REQUEST", "give exactly one of `key` or `keyHex`");
+      const k = key !== undefined ? utf8(key) : fromHexOrUndefined(keyHex!)!;
+      const s = chain.stateAt(k, height);
+      return {
+        height: s.height,
+        key: toHex(k),
+        value: s.value ? toHex(s.value) : null,
+        proof: toHex(encodeProof(s.proof)),
+        header: headerJson(s.header),
+        encodedHeader: toHex(encodeHeader(s.header)),
+        commit: toHex(encodeCommit(chain.commitOf(s.height))),
+      };
+    },
+  );
+
+  app.get<{ Params: { address: string } }>(
+    "/v1/accounts/:address",
+    {
+      schema: {
+        summary: "An account: organization, roles, status and next nonce (latest state, unproven) · 账户",
+        tags: ["state"],
+        params: Type.Object({ address: Type.String({ pattern: "^[0-9a-fA-F]{40}$" }) }),
+      },
+    },
+    async (req) => {
+      const address = fromHexOrUndefined(req.params.address)!;
+      const account = readAccount(chain.latest, address);
+      return {
+        address: toHex(address),
+        height: chain.height,
+        account: account ? toJson(account) : null,
+        nextNonce: readNonce(chain.latest, address),
+      };
+    },
+  );
+
+  app.get(
+    "/v1/modules",
+    { schema: { summary: "Modules, their calls and required roles · 模块", tags: ["modules"] } },
+    async () => ({
+      modules: chain.registry.list().map((m) => ({
+        name: m.name,
+        calls: Object.entries(m.calls).map(([name, c]) => ({ name, roles: c.roles, summary: c.summary })),
+        queries: Object.entries(m.queries).map(([name, q]) => ({ name, summary: q.summary })),
+      })),
+    }),
+  );
+
+  app.get<{ Params: { module: string; query: string }; Querystring: Record<string, string> }>(
+    "/v1/query/:module/:query",
+    { schema: { summary: "Run a module query on the latest state · 模块查询", tags: ["modules"] } },
+    async (req) => {
+      const m = chain.registry.module(req.params.module);
+      const q = m && Object.hasOwn(m.queries, req.params.query) ? m.queries[req.params.query] : undefined;
+      if (!q) throw new NotFoundError("QUERY_NOT_FOUND", `no query ${req.params.module}/${req.params.query}`);
+      const params = q.parse(req.query as never);
+      return { height: chain.height, result: toJson(q.run({ suite, state: chain.latest }, params)) };
+    },
+  );
+
+  app.get(
+    "/v1/events",
+    {
+      schema: {
+        summary: "Server-sent events: one `block` event per committed block · 订阅",
+        tags: ["blocks"],
+      },
+    },
+    (req, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+      });
+      res.write(`: subscribed at height ${chain.height}\n\n`);
+      const unsubscribe = node.bus.subscribe((b) => {
+        const data = {
+          height: b.height,
+          hash: toHex(b.hash),
+          time: b.block.header.time,
+          txs: b.receipts.map((r) => ({
+            id: toHex(r.txId),
+            status: r.status === 0 ? "ok" : "failed",
+            code: r.code,
+            events: toJson(r.events),
+          })),
+        };
+        res.write(`event: block\ndata: ${JSON.stringify(data)}\n\n`);
+      });
+      const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
+      req.raw.on("close", () => {
+        clearInterval(ping);
+        unsubscribe();
+      });
+    },
+  );
+
+  return app;
+}

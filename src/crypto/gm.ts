@@ -1,0 +1,49 @@
+/**
+ * The `gm` suite: SM2 signatures (noble curve math, Z_A with the default ID), native SM3,
+ * SM4-CTR + HMAC-SM3 authenticated encryption.
+ */
+import { createHash } from "node:crypto";
+import { sm2PrivateKeyFromPem, sm2PrivateKeyToPem, sm2PublicKeyFromPem, sm2PublicKeyToPem } from "./keys.js";
+import { type MultiHash, Sm2 } from "./sm2.js";
+import { sm4Open, sm4Seal } from "./sm4.js";
+import type { CryptoSuite, KeyPair } from "./suite.js";
+
+/** Native SM3 over the concatenation of parts (OpenSSL 3). */
+export const nativeSm3: MultiHash = (...parts) => {
+  const h = createHash("sm3");
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+};
+
+/** The SM2 engine used by the gm suite (native SM3, 4096-key LRU, hot-key wNAF tables). */
+export const gmSm2 = new Sm2({ hash: nativeSm3, cacheSize: 4096 });
+
+export const gmSuite: CryptoSuite = Object.freeze({
+  id: "gm" as const,
+  hashLength: 32,
+  publicKeyLength: 33,
+  signatureLength: 64,
+  symmetricKeyLength: 16,
+  hash(data: Uint8Array): Uint8Array {
+    return new Uint8Array(createHash("sm3").update(data).digest());
+  },
+  generateKeyPair(): KeyPair {
+    const privateKey = gmSm2.randomPrivateKey();
+    return { privateKey, publicKey: gmSm2.publicKeyFromPrivate(privateKey, true) };
+  },
+  publicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
+    return gmSm2.publicKeyFromPrivate(privateKey, true);
+  },
+  sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
+    return gmSm2.sign(privateKey, message);
+  },
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    return gmSm2.verify(publicKey, message, signature);
+  },
+  seal: sm4Seal,
+  open: sm4Open,
+  privateKeyToPem: sm2PrivateKeyToPem,
+  privateKeyFromPem: sm2PrivateKeyFromPem,
+  publicKeyToPem: sm2PublicKeyToPem,
+  publicKeyFromPem: sm2PublicKeyFromPem,
+});

@@ -1,0 +1,79 @@
+/** The `intl` suite: Ed25519 (RFC 8032), SHA-256, AES-256-GCM — all native node:crypto. */
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign as nodeSign,
+  verify as nodeVerify,
+} from "node:crypto";
+import {
+  ed25519PrivateKeyFromPem,
+  ed25519PrivateKeyObject,
+  ed25519PrivateKeyToPem,
+  ed25519PublicKeyFromPem,
+  ed25519PublicKeyObject,
+  ed25519PublicKeyToPem,
+} from "./keys.js";
+import { Lru, toHex } from "./lru.js";
+import { aesGcmOpen, aesGcmSeal } from "./sm4.js";
+import type { CryptoSuite, KeyPair } from "./suite.js";
+
+/** Parsed public KeyObjects, keyed by hex of the raw key (creating one costs ~10 µs). */
+const publicKeyCache = new Lru<string, KeyObject>(4096);
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  const k = toHex(publicKey);
+  let obj = publicKeyCache.get(k);
+  if (obj === undefined) {
+    obj = ed25519PublicKeyObject(publicKey);
+    publicKeyCache.set(k, obj);
+  }
+  return obj;
+}
+
+function rawPublicFromObject(obj: KeyObject): Uint8Array {
+  const der = obj.export({ format: "der", type: "spki" });
+  return new Uint8Array(der.subarray(der.length - 32));
+}
+
+export const intlSuite: CryptoSuite = Object.freeze({
+  id: "intl" as const,
+  hashLength: 32,
+  publicKeyLength: 32,
+  signatureLength: 64,
+  symmetricKeyLength: 32,
+  hash(data: Uint8Array): Uint8Array {
+    return new Uint8Array(createHash("sha256").update(data).digest());
+  },
+  generateKeyPair(): KeyPair {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const der = privateKey.export({ format: "der", type: "pkcs8" });
+    return {
+      privateKey: new Uint8Array(der.subarray(der.length - 32)),
+      publicKey: rawPublicFromObject(publicKey),
+    };
+  },
+  publicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
+    return rawPublicFromObject(createPublicKey(ed25519PrivateKeyObject(privateKey)));
+  },
+  sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
+    return new Uint8Array(nodeSign(null, message, ed25519PrivateKeyObject(privateKey)));
+  },
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    try {
+      if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
+      if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+      if (!(message instanceof Uint8Array)) return false;
+      return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+    } catch {
+      return false;
+    }
+  },
+  seal: aesGcmSeal,
+  open: aesGcmOpen,
+  privateKeyToPem: ed25519PrivateKeyToPem,
+  privateKeyFromPem: ed25519PrivateKeyFromPem,
+  publicKeyToPem: ed25519PublicKeyToPem,
+  publicKeyFromPem: ed25519PublicKeyFromPem,
+});

@@ -1,0 +1,25 @@
+/** worker_threads entry for VerifyPool: verifies packed chunks with the pool's suite. */
+import { parentPort, workerData } from "node:worker_threads";
+import { getSuite } from "./index.js";
+import type { SuiteId } from "./suite.js";
+import { unpackItems } from "./verify-codec.js";
+
+interface Job {
+  id: number;
+  buf: ArrayBuffer;
+}
+
+const port = parentPort;
+if (port === null) throw new Error("verify-worker must run in a worker thread");
+const suite = getSuite((workerData as { suite: SuiteId }).suite);
+
+port.on("message", (msg: Job | { id: number; crash: true }) => {
+  if ("crash" in msg) process.exit(3); // test hook: simulate a dying worker
+  const items = unpackItems(msg.buf);
+  const out = new Uint8Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    out[i] = it !== undefined && suite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
+  }
+  port.postMessage({ id: msg.id, results: out }, [out.buffer]);
+});

@@ -1,0 +1,112 @@
+/**
+ * Accounts, organizations and roles as they live in state. These records are the source of
+ * truth for authorization: every transaction is checked against them at execution.
+ *
+ *   org/<orgId>       → {id, name, code, rootPublicKey, status}
+ *   acct/<address>    → {publicKey, org, roles, status, enrolledAt}
+ *   nonce/<address>   → next nonce (uint)
+ */
+import { type CborValue, decode, encode } from "../codec/cbor.js";
+import { RejectedError } from "../errors/index.js";
+import { toHex } from "../ledger/bytes.js";
+import { readArray, readBytes, readMap, readText, readUint } from "../ledger/shape.js";
+import { type StateReader, stateKey } from "./state-view.js";
+
+export const ROLES = ["admin", "issuer", "official", "approver", "supervisor", "holder"] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(v: unknown): v is Role {
+  return typeof v === "string" && (ROLES as readonly string[]).includes(v);
+}
+
+export type Status = "active" | "suspended";
+
+export interface Organization {
+  id: string;
+  name: string;
+  /** Unified social credit code (统一社会信用代码) of the department. */
+  code: string;
+  rootPublicKey: Uint8Array;
+  status: Status;
+}
+
+export interface Account {
+  address: Uint8Array;
+  publicKey: Uint8Array;
+  org: string;
+  roles: Role[];
+  status: Status;
+  enrolledAt: number;
+}
+
+export const ORG_ID_PATTERN = /^[a-z][a-z0-9-]{1,31}$/;
+
+export const orgKey = (id: string) => stateKey("org", id);
+export const accountKey = (address: Uint8Array) => stateKey("acct", toHex(address));
+export const nonceKey = (address: Uint8Array) => stateKey("nonce", toHex(address));
+
+export function encodeOrg(o: Organization): Uint8Array {
+  return encode({ id: o.id, name: o.name, code: o.code, rootPublicKey: o.rootPublicKey, status: o.status });
+}
+
+export function decodeOrg(bytes: Uint8Array): Organization {
+  const m = readMap(decode(bytes), "org");
+  return {
+    id: readText(m.id, "org.id", 32),
+    name: readText(m.name, "org.name", 128),
+    code: readText(m.code, "org.code", 18),
+    rootPublicKey: readBytes(m.rootPublicKey, "org.rootPublicKey"),
+    status: readText(m.status, "org.status", 16) as Status,
+  };
+}
+
+export function encodeAccount(a: Account): Uint8Array {
+  return encode({
+    address: a.address,
+    publicKey: a.publicKey,
+    org: a.org,
+    roles: a.roles,
+    status: a.status,
+    enrolledAt: a.enrolledAt,
+  });
+}
+
+export function decodeAccount(bytes: Uint8Array): Account {
+  const m = readMap(decode(bytes), "account");
+  return {
+    address: readBytes(m.address, "account.address", 20, 20),
+    publicKey: readBytes(m.publicKey, "account.publicKey"),
+    org: readText(m.org, "account.org", 32),
+    roles: readArray(m.roles, "account.roles").map((r) => readText(r, "account.role", 16) as Role),
+    status: readText(m.status, "account.status", 16) as Status,
+    enrolledAt: readUint(m.enrolledAt, "account.enrolledAt"),
+  };
+}
+
+export function readAccount(state: StateReader, address: Uint8Array): Account | undefined {
+  const raw = state.get(accountKey(address));
+  return raw ? decodeAccount(raw) : undefined;
+}
+
+export function readOrg(state: StateReader, id: string): Organization | undefined {
+  const raw = state.get(orgKey(id));
+  return raw ? decodeOrg(raw) : undefined;
+}
+
+export function readNonce(state: StateReader, address: Uint8Array): number {
+  const raw = state.get(nonceKey(address));
+  return raw ? (decode(raw) as number) : 0;
+}
+
+export const encodeNonce = (n: number): Uint8Array => encode(n);
+
+export function hasAnyRole(account: Account, roles: readonly Role[] | "any"): boolean {
+  return roles === "any" || account.roles.some((r) => roles.includes(r));
+}
+
+export function requireRole(account: Account, roles: readonly Role[], what: string): void {
+  if (!hasAnyRole(account, roles))
+    throw new RejectedError("AUTH_ROLE_REQUIRED", `${what} requires one of the roles ${roles.join(", ")}`, {
+      have: account.roles as CborValue,
+    });
+}

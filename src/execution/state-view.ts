@@ -1,0 +1,48 @@
+/**
+ * The state as execution sees it: synchronous reads, buffered writes. Execution is a pure
+ * function of (state before, block) — it reads through a `StateReader` and records every write
+ * in an overlay; nothing touches storage until the block commits.
+ */
+import { utf8 } from "../ledger/bytes.js";
+
+export interface StateReader {
+  get(key: Uint8Array): Uint8Array | undefined;
+}
+
+/** Keys are handled as latin1 strings internally: a cheap, collision-free map key for bytes. */
+const keyString = (key: Uint8Array): string => Buffer.from(key).toString("latin1");
+export const keyBytes = (k: string): Uint8Array => new Uint8Array(Buffer.from(k, "latin1"));
+
+export class Overlay implements StateReader {
+  private readonly writes = new Map<string, Uint8Array | null>();
+  constructor(private readonly base: StateReader) {}
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const w = this.writes.get(keyString(key));
+    if (w !== undefined) return w ?? undefined;
+    return this.base.get(key);
+  }
+
+  set(key: Uint8Array, value: Uint8Array): void {
+    this.writes.set(keyString(key), value);
+  }
+
+  delete(key: Uint8Array): void {
+    this.writes.set(keyString(key), null);
+  }
+
+  /** Moves this overlay's writes into `parent` (a transaction's writes into the block's). */
+  mergeInto(parent: Overlay): void {
+    for (const [k, v] of this.writes) parent.writes.set(k, v);
+  }
+
+  get size(): number {
+    return this.writes.size;
+  }
+
+  changes(): Array<{ key: Uint8Array; value: Uint8Array | null }> {
+    return [...this.writes].map(([k, v]) => ({ key: keyBytes(k), value: v }));
+  }
+}
+
+export const stateKey = (...parts: string[]): Uint8Array => utf8(parts.join("/"));

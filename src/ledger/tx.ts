@@ -1,0 +1,107 @@
+/**
+ * Transactions. The signed bytes are the canonical CBOR of the body array:
+ *   body = [1, chainId, sender, nonce, expiry, module, call, args]
+ *   signed transaction = [body, signature]
+ * `sender` is the signer's raw public key in the chain's suite; the account address is
+ * H(sender)[0..20]. The transaction id is H(encode(body)) — it excludes the signature, so it
+ * cannot be changed by re-signing (SM2 signatures are randomized).
+ */
+import { type CborValue, decode, encode } from "../codec/cbor.js";
+import type { CryptoSuite } from "../crypto/suite.js";
+import { InvalidInputError } from "../errors/index.js";
+import { readArray, readBytes, readText, readUint } from "./shape.js";
+
+export const TX_VERSION = 1;
+export const NAME_PATTERN = /^[a-z][a-zA-Z0-9_]{0,31}$/;
+
+export interface TxBody {
+  chainId: string;
+  sender: Uint8Array;
+  nonce: number;
+  /** Last height at which the transaction may be included. */
+  expiry: number;
+  module: string;
+  call: string;
+  args: CborValue;
+}
+
+export interface SignedTx {
+  body: TxBody;
+  signature: Uint8Array;
+}
+
+/** A transaction together with what every layer derives from it, computed once at the edge. */
+export interface DecodedTx {
+  tx: SignedTx;
+  id: Uint8Array;
+  /** Canonical encoding of the signed transaction (what is stored in the block). */
+  bytes: Uint8Array;
+  /** The bytes the signature covers. */
+  signBytes: Uint8Array;
+  sender: Uint8Array;
+  /** The sender's account address. */
+  address: Uint8Array;
+}
+
+export function bodyToCbor(body: TxBody): CborValue[] {
+  return [TX_VERSION, body.chainId, body.sender, body.nonce, body.expiry, body.module, body.call, body.args];
+}
+
+export function encodeTxBody(body: TxBody): Uint8Array {
+  return encode(bodyToCbor(body));
+}
+
+export function encodeSignedTx(tx: SignedTx): Uint8Array {
+  return encode([bodyToCbor(tx.body), tx.signature]);
+}
+
+export function txFromCbor(value: CborValue): SignedTx {
+  const [bodyV, sigV] = readArray(value, "tx", 2);
+  const b = readArray(bodyV, "tx.body", 8);
+  if (b[0] !== TX_VERSION)
+    throw new InvalidInputError("LEDGER_TX_VERSION", `unsupported transaction version ${String(b[0])}`);
+  return {
+    body: {
+      chainId: readText(b[1], "tx.body.chainId", 64),
+      sender: readBytes(b[2], "tx.body.sender", 32, 65),
+      nonce: readUint(b[3], "tx.body.nonce"),
+      expiry: readUint(b[4], "tx.body.expiry"),
+      module: readText(b[5], "tx.body.module", 32, NAME_PATTERN),
+      call: readText(b[6], "tx.body.call", 32, NAME_PATTERN),
+      args: b[7] as CborValue,
+    },
+    signature: readBytes(sigV, "tx.signature", 64, 64),
+  };
+}
+
+export function decodeTx(suite: CryptoSuite, bytes: Uint8Array, maxBytes: number): DecodedTx {
+  if (bytes.length > maxBytes)
+    throw new InvalidInputError(
+      "TX_TOO_LARGE",
+      `transaction is ${bytes.length} bytes; the chain's limit is ${maxBytes}`,
+    );
+  const tx = txFromCbor(decode(bytes, maxBytes));
+  const signBytes = encodeTxBody(tx.body);
+  const sender = tx.body.sender;
+  return { tx, id: suite.hash(signBytes), bytes, signBytes, sender, address: addressOf(suite, sender) };
+}
+
+export function signTx(suite: CryptoSuite, privateKey: Uint8Array, body: TxBody): DecodedTx {
+  const signBytes = encodeTxBody(body);
+  const signature = suite.sign(privateKey, signBytes);
+  const tx = { body, signature };
+  const sender = body.sender;
+  return {
+    tx,
+    id: suite.hash(signBytes),
+    bytes: encodeSignedTx(tx),
+    signBytes,
+    sender,
+    address: addressOf(suite, sender),
+  };
+}
+
+/** Account address: the first 20 bytes of the suite hash of the public key. */
+export function addressOf(suite: CryptoSuite, publicKey: Uint8Array): Uint8Array {
+  return suite.hash(publicKey).subarray(0, 20);
+}

@@ -1,0 +1,235 @@
+/**
+ * The chain as one node holds it: durable storage, the authenticated state, execution and
+ * block assembly. Consensus decides *which* block commits; this class builds candidate blocks,
+ * re-executes proposed ones, and commits decided blocks atomically.
+ */
+
+import { decode, encodeArrayOfEncoded } from "../codec/cbor.js";
+import type { CryptoSuite } from "../crypto/suite.js";
+import { FatalError, NotFoundError } from "../errors/index.js";
+import { type BlockResult, executeBlock, type ModuleRegistry } from "../execution/engine.js";
+import { genesisState, VALIDATORS_KEY } from "../execution/genesis-state.js";
+import type { BlockContext } from "../execution/module.js";
+import type { StateReader } from "../execution/state-view.js";
+import {
+  type Block,
+  blockHash,
+  type Commit,
+  decodeBlock,
+  decodeCommit,
+  encodeBlockFromParts,
+  encodeCommit,
+  encodeReceipt,
+  type Header,
+  type Receipt,
+  receiptFromCbor,
+} from "../ledger/block.js";
+import { equalBytes, toHex } from "../ledger/bytes.js";
+import { merkleRoot } from "../ledger/merkle.js";
+import type { DecodedTx } from "../ledger/tx.js";
+import { type Validator, validatorsHash } from "../ledger/validators.js";
+import type { Logger } from "../log/logger.js";
+import type { StateProof } from "../state/proof.js";
+import { StateTrie } from "../state/trie.js";
+import type { ChainStore, Head } from "../storage/chain-store.js";
+import { encodeGenesis, type Genesis } from "./genesis.js";
+
+export interface PreparedBlock {
+  block: Block;
+  hash: Uint8Array;
+  txBytes: Uint8Array[];
+  result: BlockResult;
+  receiptsBytes: Uint8Array[];
+  trie: ReturnType<StateTrie["update"]>;
+}
+
+export interface StateAt {
+  height: number;
+  key: Uint8Array;
+  value: Uint8Array | null;
+  proof: StateProof;
+  header: Header;
+}
+
+export class Chain {
+  readonly trie: StateTrie;
+  readonly latest: StateReader;
+  private validatorCache: { height: number; set: Validator[] } | undefined;
+
+  constructor(
+    readonly store: ChainStore,
+    readonly suite: CryptoSuite,
+    readonly genesis: Genesis,
+    readonly registry: ModuleRegistry,
+    private readonly log: Logger,
+  ) {
+    this.trie = new StateTrie((d) => suite.hash(d), { getNode: (k) => store.getNode(k) });
+    this.latest = { get: (k) => store.getState(k) };
+  }
+
+  /** Writes genesis state on a new store, or checks that an existing store belongs to this genesis. */
+  async init(): Promise<void> {
+    const genesisHash = this.suite.hash(encodeGenesis(this.genesis));
+    const stored = this.store.genesisHash();
+    if (stored) {
+      if (!equalBytes(stored, genesisHash))
+        throw new FatalError(
+          "GENESIS_MISMATCH",
+          `the data directory ${this.store.dir} belongs to another chain (genesis ${toHex(stored)}); this genesis is ${toHex(genesisHash)}`,
+        );
+      return;
+    }
+    const changes = genesisState(this.suite, this.genesis);
+    const update = this.trie.update(null, 0, changes);
+    await this.store.writeGenesis(genesisHash, {
+      height: 0,
+      changes,
+      newNodes: update.newNodes,
+      staleNodeKeys: update.staleNodeKeys,
+      head: {
+        height: 0,
+        blockHash: genesisHash,
+        stateRoot: update.root,
+        rootNodeKey: update.rootNodeKey,
+        time: this.genesis.genesisTime,
+      },
+    });
+    this.log.info("genesis written", {
+      chainId: this.genesis.chainId,
+      genesisHash: toHex(genesisHash),
+      suite: this.suite.id,
+    });
+  }
+
+  head(): Head {
+    const h = this.store.head();
+    if (!h) throw new FatalError("STORAGE_NO_HEAD", "the store has no head: genesis was not written");
+    return h;
+  }
+
+  get height(): number {
+    return this.head().height;
+  }
+
+  validators(): Validator[] {
+    const height = this.height;
+    if (this.validatorCache?.height === height) return this.validatorCache.set;
+    const raw = this.store.getState(VALIDATORS_KEY);
+    if (!raw) throw new FatalError("STATE_NO_VALIDATORS", "state holds no validator set");
+    const set = (decode(raw) as Array<{ publicKey: Uint8Array; power: number; org: string }>).map((v) => ({
+      ...v,
+    }));
+    this.validatorCache = { height, set };
+    return set;
+  }
+
+  nextContext(time: number): BlockContext {
+    const head = this.head();
+    return {
+      chainId: this.genesis.chainId,
+      height: head.height + 1,
+      time: Math.max(time, head.time + 1),
+      suite: this.suite,
+    };
+  }
+
+  /** Builds the next block from candidate transactions (those failing admission are left out). */
+  prepareBlock(candidates: readonly DecodedTx[], time: number, proposer: Uint8Array): PreparedBlock {
+    const head = this.head();
+    const ctx = this.nextContext(time);
+    const result = executeBlock(this.latest, ctx, this.registry, candidates);
+    return this.assemble(head, ctx, result, proposer);
+  }
+
+  private assemble(head: Head, ctx: BlockContext, result: BlockResult, proposer: Uint8Array): PreparedBlock {
+    const hash = (d: Uint8Array) => this.suite.hash(d);
+    const txBytes = result.included.map((t) => t.bytes);
+    const receiptsBytes = result.receipts.map(encodeReceipt);
+    const trie = this.trie.update(head.rootNodeKey, ctx.height, result.state.changes());
+    const vHash = validatorsHash(hash, this.validators());
+    const header: Header = {
+      chainId: ctx.chainId,
+      height: ctx.height,
+      time: ctx.time,
+      prevHash: head.blockHash,
+      txRoot: merkleRoot(hash, txBytes),
+      resultsRoot: merkleRoot(hash, receiptsBytes),
+      stateRoot: trie.root,
+      validatorsHash: vHash,
+      nextValidatorsHash: vHash,
+      proposer,
+      txCount: txBytes.length,
+    };
+    const block: Block = { header, txs: result.included.map((t) => t.tx) };
+    return { block, hash: blockHash(hash, header), txBytes, result, receiptsBytes, trie };
+  }
+
+  /** Persists a decided block with its commit certificate in one atomic, durable write. */
+  async commit(p: PreparedBlock, commit: Commit): Promise<void> {
+    const { header } = p.block;
+    if (header.height !== this.height + 1)
+      throw new FatalError(
+        "CHAIN_HEIGHT_GAP",
+        `cannot commit height ${header.height} on top of ${this.height}`,
+      );
+    await this.store.commitBlock({
+      height: header.height,
+      blockBytes: encodeBlockFromParts(header, p.txBytes),
+      commitBytes: encodeCommit(commit),
+      receiptsBytes: encodeArrayOfEncoded(p.receiptsBytes),
+      txIds: p.result.included.map((t) => t.id),
+      changes: p.result.state.changes(),
+      newNodes: p.trie.newNodes,
+      staleNodeKeys: p.trie.staleNodeKeys,
+      head: {
+        height: header.height,
+        blockHash: p.hash,
+        stateRoot: header.stateRoot,
+        rootNodeKey: p.trie.rootNodeKey,
+        time: header.time,
+      },
+    });
+  }
+
+  block(height: number): Block {
+    const raw = this.store.getBlockBytes(height);
+    if (!raw)
+      throw new NotFoundError(
+        "BLOCK_NOT_FOUND",
+        `no block at height ${height}; the chain is at ${this.height}`,
+      );
+    return decodeBlock(raw);
+  }
+
+  blockBytes(height: number): Uint8Array | undefined {
+    return this.store.getBlockBytes(height);
+  }
+
+  commitOf(height: number): Commit {
+    const raw = this.store.getCommitBytes(height);
+    if (!raw) throw new NotFoundError("COMMIT_NOT_FOUND", `no commit at height ${height}`);
+    return decodeCommit(raw);
+  }
+
+  receipts(height: number): Receipt[] {
+    const raw = this.store.getReceiptsBytes(height);
+    if (!raw) throw new NotFoundError("BLOCK_NOT_FOUND", `no block at height ${height}`);
+    return (decode(raw) as unknown[]).map((r) => receiptFromCbor(r as never));
+  }
+
+  /** A key's value with its proof at `height` (default: latest), checked against that header. */
+  stateAt(key: Uint8Array, height?: number): StateAt {
+    const h = height ?? this.height;
+    if (h < 1 || h > this.height)
+      throw new NotFoundError("STATE_HEIGHT_UNKNOWN", `height ${h} is outside 1..${this.height}`);
+    const rootKey = this.store.rootNodeKeyAt(h);
+    if (rootKey === undefined || h < this.store.oldestProvableHeight())
+      throw new NotFoundError(
+        "STATE_HEIGHT_PRUNED",
+        `state at height ${h} is outside the retention window; the oldest provable height is ${this.store.oldestProvableHeight()}`,
+      );
+    const value = this.trie.get(rootKey, key) ?? null;
+    const proof = this.trie.prove(rootKey, key);
+    return { height: h, key, value, proof, header: this.block(h).header };
+  }
+}

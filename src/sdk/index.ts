@@ -1,0 +1,8 @@
+/** Public entry point of the ZhengLian SDK. */
+
+export { getSuite } from "../crypto/index.js";
+export type { SuiteId } from "../crypto/suite.js";
+export { cborToJson, jsonToCbor } from "./args.js";
+export { ApiError, type SubmitResult, ZlClient } from "./client.js";
+export { Signer, type TxRequest } from "./signer.js";
+export { type StateResponse, type VerifiedState, verifyHeaderCommit, verifyStateResponse } from "./verify.js";

@@ -1,0 +1,218 @@
+/**
+ * The node's durable store: LevelDB (classic-level), one database per node. Everything a block
+ * brings — the block, its commit certificate, receipts, transaction index, the latest values of
+ * changed keys, new state-trie nodes, the stale-node index and the new head — is written in ONE
+ * atomic batch with sync, so a crash at any moment leaves either the whole block or none of it.
+ *
+ * Key layout (one-byte prefixes; heights as u64 big-endian so they sort numerically):
+ *   'H'                     → head: encode([height, blockHash, stateRoot, rootNodeKey|null, time])
+ *   'G'                     → genesis hash
+ *   'b' height              → block (canonical CBOR)
+ *   'c' height              → commit certificate
+ *   'r' height              → receipts: encode([receipt...])
+ *   't' txId                → encode([height, index])
+ *   's' key                 → latest value of a state key
+ *   'n' nodeKey             → state-trie node
+ *   'z' staleSince nodeKey  → (empty) — node replaced at height staleSince
+ *   'R' height              → trie root node key at that height (empty value = empty tree)
+ */
+import { ClassicLevel } from "classic-level";
+import { decode, encode } from "../codec/cbor.js";
+import { FatalError } from "../errors/index.js";
+import { concatBytes, readU64be, u64be } from "../ledger/bytes.js";
+import { Lru } from "./lru.js";
+
+type Bytes = Uint8Array;
+
+export interface Head {
+  height: number;
+  blockHash: Bytes;
+  stateRoot: Bytes;
+  rootNodeKey: Bytes | null;
+  time: number;
+}
+
+export interface BlockWrite {
+  height: number;
+  blockBytes: Bytes;
+  commitBytes: Bytes;
+  receiptsBytes: Bytes;
+  txIds: Bytes[];
+  changes: Array<{ key: Bytes; value: Bytes | null }>;
+  newNodes: Array<[Bytes, Bytes]>;
+  staleNodeKeys: Bytes[];
+  head: Head;
+}
+
+const P = (c: string) => new Uint8Array([c.charCodeAt(0)]);
+const HEAD = P("H");
+const GENESIS = P("G");
+const key = (prefix: string, ...parts: Bytes[]) => concatBytes(P(prefix), ...parts);
+
+const latin1 = (b: Bytes) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+
+export class ChainStore {
+  private readonly db: ClassicLevel<Uint8Array, Uint8Array>;
+  private readonly nodeCache = new Lru<string, Bytes>(200_000);
+  private readonly valueCache = new Lru<string, Bytes | null>(100_000);
+  private headCache: Head | undefined;
+
+  constructor(readonly dir: string) {
+    this.db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.db.open();
+    } catch (err: unknown) {
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      throw new FatalError("STORAGE_OPEN_FAILED", `cannot open the database at ${this.dir}: ${cause}`);
+    }
+    const raw = this.db.getSync(HEAD);
+    this.headCache = raw ? decodeHead(raw) : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  head(): Head | undefined {
+    return this.headCache;
+  }
+
+  genesisHash(): Bytes | undefined {
+    return this.db.getSync(GENESIS);
+  }
+
+  async writeGenesis(
+    genesisHash: Bytes,
+    write: Omit<BlockWrite, "blockBytes" | "commitBytes" | "receiptsBytes" | "txIds">,
+  ): Promise<void> {
+    const batch = this.db.batch();
+    batch.put(GENESIS, genesisHash);
+    this.addStateWrites(batch, write);
+    batch.put(HEAD, encodeHead(write.head));
+    await batch.write({ sync: true });
+    this.headCache = write.head;
+  }
+
+  /** Writes a whole block atomically and durably. */
+  async commitBlock(w: BlockWrite): Promise<void> {
+    const h = u64be(w.height);
+    const batch = this.db.batch();
+    batch.put(key("b", h), w.blockBytes);
+    batch.put(key("c", h), w.commitBytes);
+    batch.put(key("r", h), w.receiptsBytes);
+    for (let i = 0; i < w.txIds.length; i++) batch.put(key("t", w.txIds[i]!), encode([w.height, i]));
+    this.addStateWrites(batch, w);
+    batch.put(HEAD, encodeHead(w.head));
+    await batch.write({ sync: true });
+    this.headCache = w.head;
+  }
+
+  private addStateWrites(
+    batch: ReturnType<ClassicLevel<Bytes, Bytes>["batch"]>,
+    w: Pick<BlockWrite, "height" | "changes" | "newNodes" | "staleNodeKeys" | "head">,
+  ): void {
+    const h = u64be(w.height);
+    for (const { key: k, value } of w.changes) {
+      if (value === null) batch.del(key("s", k));
+      else batch.put(key("s", k), value);
+      this.valueCache.set(latin1(k), value);
+    }
+    for (const [nk, node] of w.newNodes) {
+      batch.put(key("n", nk), node);
+      this.nodeCache.set(latin1(nk), node);
+    }
+    for (const nk of w.staleNodeKeys) batch.put(key("z", h, nk), new Uint8Array(0));
+    batch.put(key("R", h), w.head.rootNodeKey ?? new Uint8Array(0));
+  }
+
+  /** Latest committed value of a state key (synchronous: execution reads through it). */
+  getState(k: Bytes): Bytes | undefined {
+    const ck = latin1(k);
+    const cached = this.valueCache.get(ck);
+    if (cached !== undefined) return cached ?? undefined;
+    const v = this.db.getSync(key("s", k)) ?? null;
+    this.valueCache.set(ck, v);
+    return v ?? undefined;
+  }
+
+  getNode(nodeKey: Bytes): Bytes | undefined {
+    const ck = latin1(nodeKey);
+    const cached = this.nodeCache.get(ck);
+    if (cached) return cached;
+    const v = this.db.getSync(key("n", nodeKey));
+    if (v) this.nodeCache.set(ck, v);
+    return v;
+  }
+
+  /** Root node key of the state trie at `height`: undefined if unknown or pruned, null if empty. */
+  rootNodeKeyAt(height: number): Bytes | null | undefined {
+    const v = this.db.getSync(key("R", u64be(height)));
+    if (v === undefined) return undefined;
+    return v.length === 0 ? null : v;
+  }
+
+  getBlockBytes(height: number): Bytes | undefined {
+    return this.db.getSync(key("b", u64be(height)));
+  }
+
+  getCommitBytes(height: number): Bytes | undefined {
+    return this.db.getSync(key("c", u64be(height)));
+  }
+
+  getReceiptsBytes(height: number): Bytes | undefined {
+    return this.db.getSync(key("r", u64be(height)));
+  }
+
+  txLocation(txId: Bytes): { height: number; index: number } | undefined {
+    const v = this.db.getSync(key("t", txId));
+    if (!v) return undefined;
+    const [height, index] = decode(v) as [number, number];
+    return { height, index };
+  }
+
+  /**
+   * Deletes trie nodes that became stale at or before `upToHeight`, and the root pointers of
+   * heights before it: state at heights >= upToHeight stays provable. Returns nodes deleted.
+   */
+  async pruneState(upToHeight: number, oldestKept: number): Promise<number> {
+    const batch = this.db.batch();
+    let deleted = 0;
+    for await (const k of this.db.keys({ gte: key("z"), lt: key("z", u64be(upToHeight + 1)) })) {
+      const nodeKey = k.subarray(9);
+      batch.del(key("n", nodeKey));
+      batch.del(k);
+      this.nodeCache.delete(latin1(nodeKey));
+      deleted++;
+    }
+    for await (const k of this.db.keys({ gte: key("R"), lt: key("R", u64be(oldestKept)) })) batch.del(k);
+    batch.put(key("P"), u64be(oldestKept));
+    await batch.write({ sync: true });
+    return deleted;
+  }
+
+  /** Oldest height whose state can still be proven (0 if nothing was pruned). */
+  oldestProvableHeight(): number {
+    const v = this.db.getSync(key("P"));
+    return v ? readU64be(v) : 0;
+  }
+}
+
+function encodeHead(h: Head): Bytes {
+  return encode([h.height, h.blockHash, h.stateRoot, h.rootNodeKey, h.time]);
+}
+
+function decodeHead(raw: Bytes): Head {
+  const a = decode(raw);
+  if (!Array.isArray(a) || a.length !== 5)
+    throw new FatalError("STORAGE_CORRUPT", "head record is malformed");
+  return {
+    height: a[0] as number,
+    blockHash: a[1] as Bytes,
+    stateRoot: a[2] as Bytes,
+    rootNodeKey: a[3] as Bytes | null,
+    time: a[4] as number,
+  };
+}
