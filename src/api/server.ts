@@ -11,14 +11,21 @@ import { InvalidInputError, NotFoundError } from "../errors/index.js";
 import { readAccount, readNonce } from "../execution/accounts.js";
 import { decodeBlock, encodeCommit, encodeHeader } from "../ledger/block.js";
 import { fromHexOrUndefined, toHex, utf8 } from "../ledger/bytes.js";
+import { genesisToJson } from "../ledger/genesis.js";
 import { addressOf, encodeTxBody, type SignedTx } from "../ledger/tx.js";
-import type { ZlNode } from "../node/node.js";
+import type { Frontend, ZlNode } from "../node/node.js";
 import { encodeProof } from "../state/proof.js";
 import { errorBody, errorHandler, httpStatusOf } from "./errors.js";
 import { blockJson, commitJson, headerJson, receiptJson, toJson, txJson } from "./json.js";
 
 const Hex = Type.String({ pattern: "^([0-9a-fA-F]{2})*$", description: "bytes as hex" });
-const ErrorSchema = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
+const ErrorSchema = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+});
 
 const SubmitBody = Type.Object(
   {
@@ -68,6 +75,18 @@ function parseHexTx(hex: string): Uint8Array {
 }
 
 const encodeTxBodyOf = (t: SignedTx) => encodeTxBody(t.body);
+
+/** Builds the API for `node` and listens on the node's configured address. */
+export async function serveApi(node: ZlNode): Promise<Frontend> {
+  const app = await buildApi(node);
+  await app.listen({ host: node.config.api.host, port: node.config.api.port });
+  const addr = app.server.address();
+  const url =
+    addr && typeof addr !== "string"
+      ? `http://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`
+      : "";
+  return { url, close: () => app.close() };
+}
 
 export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
   const app = Fastify({
@@ -130,7 +149,7 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
           org: v.org,
         })),
         mempool: { txs: node.mempool.size, bytes: node.mempool.sizeBytes },
-        consensus: { mode: chain.validators().length === 1 ? "single-validator" : "bft", stalled: false },
+        consensus: { mode: "single-validator", producing: node.producing },
       };
     },
   );
@@ -139,7 +158,6 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
     "/v1/genesis",
     { schema: { summary: "The chain's genesis · 创世配置", tags: ["chain"] } },
     async () => {
-      const { genesisToJson } = await import("../node/genesis.js");
       return genesisToJson(chain.genesis);
     },
   );

@@ -4,8 +4,8 @@ import { getSuite } from "../crypto/index.js";
 import type { SuiteId } from "../crypto/suite.js";
 import { InvalidInputError } from "../errors/index.js";
 import { toHex } from "../ledger/bytes.js";
+import { DEFAULT_PARAMS, type GenesisJson } from "../ledger/genesis.js";
 import { DEFAULT_CONFIG, type NodeConfig } from "../node/config.js";
-import { DEFAULT_PARAMS, type GenesisJson } from "../node/genesis.js";
 import { homePaths, writePrivateKey } from "../node/home.js";
 
 export interface InitOptions {

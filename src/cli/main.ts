@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { Command, Option } from "commander";
+import { serveApi } from "../api/server.js";
 import { runBench } from "../bench/single-node.js";
 import { decode } from "../codec/cbor.js";
 import { getSuite } from "../crypto/index.js";
@@ -29,7 +30,7 @@ const homeOption = (def = ".zl/node") => new Option("--home <dir>", "node home d
 const apiOption = () => new Option("--api <url>", "node API address").default("http://127.0.0.1:26657");
 
 async function runNode(home: string, json: boolean): Promise<void> {
-  const node = await ZlNode.start(home);
+  const node = await ZlNode.start(home, { frontend: serveApi });
   out(
     json,
     { api: node.apiUrl, home, chainId: node.chain.genesis.chainId, height: node.chain.height },

@@ -7,16 +7,32 @@
  */
 import type { CryptoSuite } from "../crypto/suite.js";
 import { FatalError } from "../errors/index.js";
+import type { PreparedBlock } from "../execution/prepared-block.js";
 import { type Commit, VOTE_PRECOMMIT, voteSignBytes } from "../ledger/block.js";
 import { equalBytes } from "../ledger/bytes.js";
-import { addressOf } from "../ledger/tx.js";
+import type { ChainParams } from "../ledger/genesis.js";
+import { addressOf, type DecodedTx } from "../ledger/tx.js";
+import type { Validator } from "../ledger/validators.js";
 import type { Logger } from "../log/logger.js";
-import type { Chain, PreparedBlock } from "../node/chain.js";
+
+/** What block production needs of the chain (the node's Chain provides it). */
+export interface BlockBuilder {
+  readonly genesis: { params: ChainParams };
+  validators(): Validator[];
+  prepareBlock(candidates: readonly DecodedTx[], time: number, proposer: Uint8Array): PreparedBlock;
+  commit(prepared: PreparedBlock, commit: Commit): Promise<void>;
+}
 
 export interface BlockSource {
   /** Candidate transactions for the next block. */
-  reap(maxTxs: number, maxBytes: number): import("../ledger/tx.js").DecodedTx[];
-  readonly size: number;
+  reap(maxTxs: number, maxBytes: number): DecodedTx[];
+}
+
+export interface ProducerHooks {
+  /** A block was committed durably; `seconds` is the time to build, execute and store it. */
+  committed(prepared: PreparedBlock, commit: Commit, seconds: number): void;
+  /** Candidates that failed admission when the block was built (expired, nonce used, ...). */
+  excluded(list: PreparedBlock["result"]["excluded"]): void;
 }
 
 export interface ProducerOptions {
@@ -29,15 +45,16 @@ export class SingleValidatorProducer {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly address: Uint8Array;
   private readonly validatorIndex: number;
 
   constructor(
-    private readonly chain: Chain,
+    private readonly chain: BlockBuilder,
     private readonly suite: CryptoSuite,
     private readonly privateKey: Uint8Array,
     private readonly source: BlockSource,
-    private readonly onCommitted: (p: PreparedBlock, commit: Commit) => void,
+    private readonly hooks: ProducerHooks,
     private readonly opts: ProducerOptions,
     private readonly log: Logger,
   ) {
@@ -54,6 +71,11 @@ export class SingleValidatorProducer {
       );
   }
 
+  /** False once production halted on an error (the reason is in the log). */
+  get producing(): boolean {
+    return !this.stopped;
+  }
+
   start(): void {
     this.schedule();
   }
@@ -62,14 +84,8 @@ export class SingleValidatorProducer {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     while (this.running) await new Promise((r) => setTimeout(r, 5));
+    await this.queue;
   }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.opts.blockIntervalMs);
-  }
-
-  private queue: Promise<unknown> = Promise.resolve();
 
   /** Produces one block if there is work; calls are serialized, so blocks never race. */
   produce(): Promise<PreparedBlock | undefined> {
@@ -82,12 +98,10 @@ export class SingleValidatorProducer {
     const { maxBlockTxs, maxBlockBytes } = this.chain.genesis.params;
     const candidates = this.source.reap(maxBlockTxs, maxBlockBytes);
     if (candidates.length === 0 && !this.opts.emptyBlocks) return undefined;
-    const now = (this.opts.now ?? Date.now)();
-    const prepared = this.chain.prepareBlock(candidates, now, this.address);
-    if (prepared.result.included.length === 0 && !this.opts.emptyBlocks) {
-      this.onCommitted(prepared, { height: 0, round: 0, blockHash: prepared.hash, signatures: [] });
-      return undefined;
-    }
+    const started = performance.now();
+    const prepared = this.chain.prepareBlock(candidates, (this.opts.now ?? Date.now)(), this.address);
+    if (prepared.result.excluded.length > 0) this.hooks.excluded(prepared.result.excluded);
+    if (prepared.result.included.length === 0 && !this.opts.emptyBlocks) return undefined;
     const { header } = prepared.block;
     const signature = this.suite.sign(
       this.privateKey,
@@ -100,8 +114,13 @@ export class SingleValidatorProducer {
       signatures: [{ validatorIndex: this.validatorIndex, signature }],
     };
     await this.chain.commit(prepared, commit);
-    this.onCommitted(prepared, commit);
+    this.hooks.committed(prepared, commit, (performance.now() - started) / 1000);
     return prepared;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), this.opts.blockIntervalMs);
   }
 
   private async tick(): Promise<void> {
@@ -109,13 +128,14 @@ export class SingleValidatorProducer {
     try {
       await this.produce();
     } catch (err: unknown) {
+      // Storage or an invariant failed: halt block production rather than risk a wrong block.
       this.log.error("block production failed; halting", {
         err: err instanceof Error ? err.message : String(err),
       });
       this.stopped = true;
       this.running = false;
       process.exitCode = 1;
-      throw err;
+      return;
     }
     this.running = false;
     this.schedule();

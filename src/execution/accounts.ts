@@ -39,7 +39,7 @@ export interface Account {
   enrolledAt: number;
 }
 
-export const ORG_ID_PATTERN = /^[a-z][a-z0-9-]{1,31}$/;
+export { ORG_ID_PATTERN } from "../ledger/genesis.js";
 
 export const orgKey = (id: string) => stateKey("org", id);
 export const accountKey = (address: Uint8Array) => stateKey("acct", toHex(address));
@@ -83,14 +83,34 @@ export function decodeAccount(bytes: Uint8Array): Account {
   };
 }
 
+/**
+ * Decoded records keyed by the identity of their (immutable) encoded bytes: the store hands out
+ * the same byte array for repeated reads of an unchanged value, so every transaction of a busy
+ * sender does not decode its account again. A changed value is a new array, so a new entry.
+ */
+const decodedAccounts = new WeakMap<Uint8Array, Account>();
+const decodedOrgs = new WeakMap<Uint8Array, Organization>();
+
 export function readAccount(state: StateReader, address: Uint8Array): Account | undefined {
   const raw = state.get(accountKey(address));
-  return raw ? decodeAccount(raw) : undefined;
+  if (!raw) return undefined;
+  let account = decodedAccounts.get(raw);
+  if (!account) {
+    account = Object.freeze(decodeAccount(raw));
+    decodedAccounts.set(raw, account);
+  }
+  return account;
 }
 
 export function readOrg(state: StateReader, id: string): Organization | undefined {
   const raw = state.get(orgKey(id));
-  return raw ? decodeOrg(raw) : undefined;
+  if (!raw) return undefined;
+  let org = decodedOrgs.get(raw);
+  if (!org) {
+    org = Object.freeze(decodeOrg(raw));
+    decodedOrgs.set(raw, org);
+  }
+  return org;
 }
 
 export function readNonce(state: StateReader, address: Uint8Array): number {

@@ -1,6 +1,13 @@
-/** Small byte helpers shared by every layer; browser-safe. */
+/** Small byte helpers shared by every layer; browser-safe (Node's Buffer is used when present, for speed). */
+
+interface BufferLike {
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: "hex"): string };
+  from(hex: string, encoding: "hex"): Uint8Array;
+}
+const NodeBuffer: BufferLike | undefined = (globalThis as { Buffer?: BufferLike }).Buffer;
 
 export function toHex(bytes: Uint8Array): string {
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
   let out = "";
   for (let i = 0; i < bytes.length; i++) out += (bytes[i]! < 16 ? "0" : "") + bytes[i]!.toString(16);
   return out;
@@ -11,6 +18,7 @@ const HEX_RE = /^(?:[0-9a-f]{2})*$/i;
 /** Parses even-length hex; returns undefined on anything else (callers turn that into a coded error). */
 export function fromHexOrUndefined(hex: string): Uint8Array | undefined {
   if (typeof hex !== "string" || !HEX_RE.test(hex)) return undefined;
+  if (NodeBuffer) return new Uint8Array(NodeBuffer.from(hex, "hex"));
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;

@@ -81,7 +81,9 @@ export function decodeTx(suite: CryptoSuite, bytes: Uint8Array, maxBytes: number
       `transaction is ${bytes.length} bytes; the chain's limit is ${maxBytes}`,
     );
   const tx = txFromCbor(decode(bytes, maxBytes));
-  const signBytes = encodeTxBody(tx.body);
+  // `bytes` is canonical (decode checked it): [body, signature] = 0x82 || body || 0x5840 || 64 bytes,
+  // so the signed body bytes are a slice of it, with no second encoding.
+  const signBytes = bytes.subarray(1, bytes.length - 66);
   const sender = tx.body.sender;
   return { tx, id: suite.hash(signBytes), bytes, signBytes, sender, address: addressOf(suite, sender) };
 }

@@ -47,6 +47,7 @@ export class Mempool {
   private bytes = 0;
   /** Admitted but still awaiting signature checks: counted toward capacity. */
   private inFlight = 0;
+  private inFlightBytes = 0;
 
   constructor(
     private readonly registry: ModuleRegistry,
@@ -73,6 +74,7 @@ export class Mempool {
   async add(txs: DecodedTx[], state: StateReader, ctx: BlockContext): Promise<AddResult[]> {
     const results: AddResult[] = new Array(txs.length);
     const pending: number[] = [];
+    let pendingBytes = 0;
     const seen = new Set<string>();
     for (let i = 0; i < txs.length; i++) {
       const dtx = txs[i]!;
@@ -95,17 +97,20 @@ export class Mempool {
           );
         seen.add(idHex);
         pending.push(i);
+        pendingBytes += dtx.bytes.length;
       } catch (err: unknown) {
         results[i] = { ok: false, id: dtx.id, error: err as ZlError };
         if (!(err instanceof RejectedError || err instanceof BusyError)) throw err;
       }
     }
     this.inFlight += pending.length;
+    this.inFlightBytes += pendingBytes;
     let valid: boolean[];
     try {
       valid = await this.checkSignatures(pending.map((i) => txs[i]!));
     } finally {
       this.inFlight -= pending.length;
+      this.inFlightBytes -= pendingBytes;
     }
     for (let k = 0; k < pending.length; k++) {
       const i = pending[k]!;

@@ -10,6 +10,7 @@ import { FatalError, NotFoundError } from "../errors/index.js";
 import { type BlockResult, executeBlock, type ModuleRegistry } from "../execution/engine.js";
 import { genesisState, VALIDATORS_KEY } from "../execution/genesis-state.js";
 import type { BlockContext } from "../execution/module.js";
+import type { PreparedBlock } from "../execution/prepared-block.js";
 import type { StateReader } from "../execution/state-view.js";
 import {
   type Block,
@@ -25,6 +26,7 @@ import {
   receiptFromCbor,
 } from "../ledger/block.js";
 import { equalBytes, toHex } from "../ledger/bytes.js";
+import { encodeGenesis, type Genesis } from "../ledger/genesis.js";
 import { merkleRoot } from "../ledger/merkle.js";
 import type { DecodedTx } from "../ledger/tx.js";
 import { type Validator, validatorsHash } from "../ledger/validators.js";
@@ -32,16 +34,6 @@ import type { Logger } from "../log/logger.js";
 import type { StateProof } from "../state/proof.js";
 import { StateTrie } from "../state/trie.js";
 import type { ChainStore, Head } from "../storage/chain-store.js";
-import { encodeGenesis, type Genesis } from "./genesis.js";
-
-export interface PreparedBlock {
-  block: Block;
-  hash: Uint8Array;
-  txBytes: Uint8Array[];
-  result: BlockResult;
-  receiptsBytes: Uint8Array[];
-  trie: ReturnType<StateTrie["update"]>;
-}
 
 export interface StateAt {
   height: number;
@@ -50,6 +42,8 @@ export interface StateAt {
   proof: StateProof;
   header: Header;
 }
+
+export type { PreparedBlock };
 
 export class Chain {
   readonly trie: StateTrie;

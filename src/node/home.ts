@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { getSuite } from "../crypto/index.js";
 import type { CryptoSuite, SuiteId } from "../crypto/suite.js";
 import { InvalidInputError } from "../errors/index.js";
-import { type Genesis, parseGenesis } from "./genesis.js";
+import { type Genesis, parseGenesis } from "../ledger/genesis.js";
 
 export const homePaths = (dir: string) => ({
   dir,

@@ -3,8 +3,6 @@
  * production, the commit bus, metrics and the HTTP API, and manages their lifecycle.
  */
 import { existsSync, mkdirSync } from "node:fs";
-import type { FastifyInstance } from "fastify";
-import { buildApi } from "../api/server.js";
 import { SingleValidatorProducer } from "../consensus/single-validator.js";
 import { getSuite } from "../crypto/index.js";
 import type { CryptoSuite } from "../crypto/suite.js";
@@ -24,16 +22,24 @@ import { CommitBus } from "./events.js";
 import { homePaths, readGenesisFile, readPrivateKey } from "./home.js";
 import { NodeMetrics } from "./metrics.js";
 
+/** A front end served by the node (the HTTP API): started after the chain is ready, closed first on stop. */
+export interface Frontend {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
 export interface StartOptions {
   /** Settings that override config.json (e.g. the API port in tests). */
   overrides?: Partial<NodeConfig>;
   logger?: Logger;
+  /** Starts the front ends (the CLI passes the HTTP API's `serveApi`). */
+  frontend?: (node: ZlNode) => Promise<Frontend>;
 }
 
 export class ZlNode {
   readonly bus = new CommitBus();
   readonly metrics = new NodeMetrics();
-  api: FastifyInstance | undefined;
+  private frontend: Frontend | undefined;
   private producer: SingleValidatorProducer | undefined;
   private pruning = false;
 
@@ -80,13 +86,15 @@ export class ZlNode {
         suite,
         readPrivateKey(suite, validatorKey),
         mempool,
-        (p, c) => node.onCommitted(p, c),
+        {
+          committed: (p, c, seconds) => node.onCommitted(p, c, seconds),
+          excluded: (list) => node.mempool.evict(list),
+        },
         { blockIntervalMs: config.blockIntervalMs, emptyBlocks: config.emptyBlocks },
         log.child({ module: "producer" }),
       );
     }
-    node.api = await buildApi(node);
-    await node.api.listen({ host: config.api.host, port: config.api.port });
+    if (opts.frontend) node.frontend = await opts.frontend(node);
     node.producer?.start();
     log.info("node started", {
       chainId: genesis.chainId,
@@ -98,11 +106,13 @@ export class ZlNode {
     return node;
   }
 
+  /** Whether this node is producing blocks (false for a non-validator, or after a halt). */
+  get producing(): boolean {
+    return this.producer?.producing ?? false;
+  }
+
   get apiUrl(): string {
-    const addr = this.api?.server.address();
-    if (!addr || typeof addr === "string") return "";
-    const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-    return `http://${host}:${addr.port}`;
+    return this.frontend?.url ?? "";
   }
 
   /** Decodes and admits raw transactions; results in input order. */
@@ -127,10 +137,9 @@ export class ZlNode {
     return results;
   }
 
-  private onCommitted(p: PreparedBlock, commit: Commit): void {
-    this.mempool.evict(p.result.excluded);
-    if (commit.signatures.length === 0) return; // nothing was committed; only evictions
+  private onCommitted(p: PreparedBlock, _commit: Commit, seconds: number): void {
     const { header } = p.block;
+    this.metrics.blockSeconds.observe(seconds);
     this.mempool.onCommitted(p.result.included, header.height + 1, this.chain.latest);
     const failed = p.result.receipts.filter((r) => r.status !== 0).length;
     this.metrics.height.set(header.height);
@@ -175,7 +184,7 @@ export class ZlNode {
 
   async stop(): Promise<void> {
     await this.producer?.stop();
-    await this.api?.close();
+    await this.frontend?.close();
     await this.verifier.close();
     while (this.pruning) await new Promise((r) => setTimeout(r, 5));
     await this.chain.store.close();

@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serveApi } from "../api/server.js";
 import { initHome } from "../cli/init.js";
 import type { SuiteId } from "../crypto/suite.js";
 import { silentLogger } from "../log/logger.js";
@@ -38,12 +39,12 @@ export async function startTestNode(suite: SuiteId, config: Partial<NodeConfig> 
   const admin = Signer.fromPem(suite, readFileSync(paths.key("admin"), "utf8"));
   const t: TestNode = {
     home,
-    node: await ZlNode.start(home, { logger: silentLogger() }),
+    node: await ZlNode.start(home, { logger: silentLogger(), frontend: serveApi }),
     client: undefined as never,
     admin,
     async restart() {
       await t.node.stop();
-      t.node = await ZlNode.start(home, { logger: silentLogger() });
+      t.node = await ZlNode.start(home, { logger: silentLogger(), frontend: serveApi });
       t.client = new ZlClient(t.node.apiUrl, { genesis });
     },
     async close() {

@@ -7,8 +7,8 @@ import { getSuite } from "../crypto/index.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { RejectedError, ZlError } from "../errors/index.js";
 import { toHex, utf8 } from "../ledger/bytes.js";
+import { type Genesis, type GenesisJson, parseGenesis } from "../ledger/genesis.js";
 import type { Validator } from "../ledger/validators.js";
-import { type Genesis, type GenesisJson, parseGenesis } from "../node/genesis.js";
 import type { Signer, TxRequest } from "./signer.js";
 import { type StateResponse, type VerifiedState, verifyStateResponse } from "./verify.js";
 
@@ -133,7 +133,7 @@ export class ZlClient {
     const q = `keyHex=${toHex(keyBytes)}${height ? `&height=${height}` : ""}`;
     const r = await this.request<StateResponse>("GET", `/v1/state?${q}`);
     const g = await this.trustedGenesis();
-    return verifyStateResponse(getSuite(g.suite), this.validatorsAt(g), keyBytes, r);
+    return verifyStateResponse(getSuite(g.suite), g.chainId, this.validatorsAt(g), keyBytes, r);
   }
 
   /** Validator set to check commits against. Changes of the set arrive with governance; until then, genesis. */

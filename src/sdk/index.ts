@@ -2,7 +2,9 @@
 
 export { getSuite } from "../crypto/index.js";
 export type { SuiteId } from "../crypto/suite.js";
+export { type Genesis, type GenesisJson, genesisToJson, parseGenesis } from "../ledger/genesis.js";
 export { cborToJson, jsonToCbor } from "./args.js";
 export { ApiError, type SubmitResult, ZlClient } from "./client.js";
+export { type BlockEvent, type Subscription, subscribeBlocks } from "./events.js";
 export { Signer, type TxRequest } from "./signer.js";
 export { type StateResponse, type VerifiedState, verifyHeaderCommit, verifyStateResponse } from "./verify.js";

@@ -32,11 +32,17 @@ export interface VerifiedState {
 
 export function verifyHeaderCommit(
   suite: CryptoSuite,
+  chainId: string,
   validators: readonly Validator[],
   encodedHeader: Uint8Array,
   encodedCommit: Uint8Array,
 ): Header {
   const header = headerFromCbor(decode(encodedHeader));
+  if (header.chainId !== chainId)
+    throw new RejectedError(
+      "PROOF_WRONG_CHAIN",
+      `the header is of chain "${header.chainId}", not the trusted "${chainId}"`,
+    );
   const commit = commitFromCbor(decode(encodedCommit));
   const check = verifyCommit(
     (d) => suite.hash(d),
@@ -51,6 +57,7 @@ export function verifyHeaderCommit(
 
 export function verifyStateResponse(
   suite: CryptoSuite,
+  chainId: string,
   validators: readonly Validator[],
   expectedKey: Uint8Array,
   r: StateResponse,
@@ -58,7 +65,7 @@ export function verifyStateResponse(
   const key = fromHex(r.key);
   if (!equalBytes(key, expectedKey))
     throw new RejectedError("PROOF_WRONG_KEY", "the node answered for a different key");
-  const header = verifyHeaderCommit(suite, validators, fromHex(r.encodedHeader), fromHex(r.commit));
+  const header = verifyHeaderCommit(suite, chainId, validators, fromHex(r.encodedHeader), fromHex(r.commit));
   if (header.height !== r.height)
     throw new RejectedError("PROOF_WRONG_HEIGHT", "header height differs from the answer's height");
   const value = r.value === null ? null : fromHex(r.value);

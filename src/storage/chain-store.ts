@@ -15,6 +15,7 @@
  *   'n' nodeKey             → state-trie node
  *   'z' staleSince nodeKey  → (empty) — node replaced at height staleSince
  *   'R' height              → trie root node key at that height (empty value = empty tree)
+ *   'P'                     → oldest height whose state is still provable (after pruning)
  */
 import { ClassicLevel } from "classic-level";
 import { decode, encode } from "../codec/cbor.js";
@@ -93,7 +94,7 @@ export class ChainStore {
     this.addStateWrites(batch, write);
     batch.put(HEAD, encodeHead(write.head));
     await batch.write({ sync: true });
-    this.headCache = write.head;
+    this.afterStateWrite(write);
   }
 
   /** Writes a whole block atomically and durably. */
@@ -107,6 +108,13 @@ export class ChainStore {
     this.addStateWrites(batch, w);
     batch.put(HEAD, encodeHead(w.head));
     await batch.write({ sync: true });
+    this.afterStateWrite(w);
+  }
+
+  /** Caches see a block's values only once they are durable. */
+  private afterStateWrite(w: Pick<BlockWrite, "changes" | "newNodes" | "head">): void {
+    for (const { key: k, value } of w.changes) this.valueCache.set(latin1(k), value);
+    for (const [nk, node] of w.newNodes) this.nodeCache.set(latin1(nk), node);
     this.headCache = w.head;
   }
 
@@ -118,12 +126,8 @@ export class ChainStore {
     for (const { key: k, value } of w.changes) {
       if (value === null) batch.del(key("s", k));
       else batch.put(key("s", k), value);
-      this.valueCache.set(latin1(k), value);
     }
-    for (const [nk, node] of w.newNodes) {
-      batch.put(key("n", nk), node);
-      this.nodeCache.set(latin1(nk), node);
-    }
+    for (const [nk, node] of w.newNodes) batch.put(key("n", nk), node);
     for (const nk of w.staleNodeKeys) batch.put(key("z", h, nk), new Uint8Array(0));
     batch.put(key("R", h), w.head.rootNodeKey ?? new Uint8Array(0));
   }

@@ -9,9 +9,8 @@
 import { type CborValue, encode } from "../codec/cbor.js";
 import { SUITE_IDS, type SuiteId } from "../crypto/suite.js";
 import { InvalidInputError } from "../errors/index.js";
-import { ORG_ID_PATTERN } from "../execution/accounts.js";
-import { fromHexOrUndefined, toHex } from "../ledger/bytes.js";
-import type { Validator } from "../ledger/validators.js";
+import { fromHexOrUndefined, toHex } from "./bytes.js";
+import type { Validator } from "./validators.js";
 
 export interface ChainParams {
   /** Largest encoded transaction accepted. */
@@ -57,6 +56,9 @@ export interface GenesisJson {
 function bad(message: string): never {
   throw new InvalidInputError("GENESIS_INVALID", `genesis: ${message}`);
 }
+
+/** Organization (department) identifiers: short lowercase names, e.g. "market", "tax". */
+export const ORG_ID_PATTERN = /^[a-z][a-z0-9-]{1,31}$/;
 
 const CHAIN_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
