@@ -16,6 +16,7 @@ import type { SuiteId } from "../crypto/suite.js";
 import { measureVerifyRate } from "../crypto/verify-pool.js";
 import { toHex } from "../ledger/bytes.js";
 import type { DecodedTx } from "../ledger/tx.js";
+import { DEFAULT_CONFIG } from "../node/config.js";
 import { homePaths, readPrivateKey } from "../node/home.js";
 import { ZlClient } from "../sdk/client.js";
 import { subscribeBlocks } from "../sdk/events.js";
@@ -38,6 +39,11 @@ export interface BenchResult {
   tps: number;
   p50_ms: number;
   p99_ms: number;
+  /** Offered load (tx/s) at which p50/p99 were measured: half the saturated throughput. */
+  latency_load_tps: number;
+  /** Latency while the node is saturated (queueing included). */
+  saturated_p50_ms: number;
+  saturated_p99_ms: number;
   sig_verify_per_s: number;
   blocks: number;
   block_interval_ms: number;
@@ -50,6 +56,102 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+function signAttestations(chainId: string, senders: Signer[], count: number): DecodedTx[] {
+  const txs: DecodedTx[] = [];
+  const now = Date.now();
+  for (let n = 0; txs.length < count; n++)
+    for (const s of senders) {
+      if (txs.length >= count) break;
+      txs.push(
+        s.sign(chainId, {
+          module: "attest",
+          call: "record",
+          args: {
+            digest: randomBytes(32),
+            kind: "bench",
+            provenance: { system: "zl-bench", generatedAt: now, method: "random" },
+          },
+          nonce: n,
+          expiry: 1_000_000,
+        }),
+      );
+    }
+  return txs;
+}
+
+interface PhaseResult {
+  committed: number;
+  tps: number;
+  p50: number;
+  p99: number;
+  seconds: number;
+}
+
+/**
+ * Sends `txs` in batches (at most `window` batches in flight; paced at `rate` tx/s if > 0),
+ * waits for their commits, and reports throughput and submit-to-commit latency.
+ */
+async function sendAndWait(
+  client: ZlClient,
+  txs: DecodedTx[],
+  batch: number,
+  window: number,
+  rate: number,
+  committedAt: Map<string, number>,
+): Promise<PhaseResult> {
+  const ids = txs.map((t) => toHex(t.id));
+  const submittedAt = new Map<string, number>();
+  const start = performance.now();
+  let rejected = 0;
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < txs.length; i += batch) {
+    if (rate > 0) {
+      const due = start + (i / rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const chunk = txs.slice(i, i + batch);
+    const t0 = performance.now();
+    for (let k = i; k < i + chunk.length; k++) submittedAt.set(ids[k]!, t0);
+    const p = (async () => {
+      for (;;) {
+        try {
+          const r = await client.submitBatch(chunk.map((t) => t.bytes));
+          rejected += r.results.filter((x) => !x.ok).length;
+          return;
+        } catch (err: unknown) {
+          if ((err as { status?: number }).status !== 503) throw err;
+          await new Promise((r) => setTimeout(r, 20)); // back-pressure: the mempool is full
+        }
+      }
+    })().finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= window) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const deadline = performance.now() + 120_000;
+  const committedCount = () => ids.reduce((n, id) => n + (committedAt.has(id) ? 1 : 0), 0);
+  while (committedCount() < txs.length - rejected && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  const latencies: number[] = [];
+  let lastCommit = start;
+  for (const id of ids) {
+    const c = committedAt.get(id);
+    if (c === undefined) continue;
+    latencies.push(c - submittedAt.get(id)!);
+    if (c > lastCommit) lastCommit = c;
+  }
+  latencies.sort((a, b) => a - b);
+  const seconds = (lastCommit - start) / 1000;
+  return {
+    committed: latencies.length,
+    tps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    seconds,
+  };
+}
+
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const log = o.log ?? (() => {});
   const suite = getSuite(o.suite);
@@ -58,7 +160,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   log(`raw ${o.suite} signature verification: ${sigRate.toFixed(0)}/s on one core`);
 
   const home = mkdtempSync(join(tmpdir(), `zl-bench-${o.suite}-`));
-  const blockIntervalMs = 50;
+  const blockIntervalMs = DEFAULT_CONFIG.blockIntervalMs;
   initHome({
     home,
     suite: o.suite,
@@ -99,27 +201,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       if (t.status === "committed") break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    log(`enrolled ${senders.length} sender accounts; signing ${o.txs} transactions`);
-    const perSender = Math.ceil(o.txs / senders.length);
-    const txs: DecodedTx[] = [];
-    const now = Date.now();
-    for (let n = 0; n < perSender && txs.length < o.txs; n++)
-      for (const s of senders) {
-        if (txs.length >= o.txs) break;
-        txs.push(
-          s.sign(g.chainId, {
-            module: "attest",
-            call: "record",
-            args: {
-              digest: randomBytes(32),
-              kind: "bench",
-              provenance: { system: "zl-bench", generatedAt: now, method: "random" },
-            },
-            nonce: n,
-            expiry: 1_000_000,
-          }),
-        );
-      }
+    // Phase 1 sends `txs` as fast as the node takes them (throughput); phase 2 sends a further
+    // `latencyTxs` paced at half the measured throughput (latency at a sustainable load).
+    const latencyTxs = Math.max(1000, Math.floor(o.txs / 4));
+    log(`enrolled ${senders.length} sender accounts; signing ${o.txs + latencyTxs} transactions`);
+    const all = signAttestations(g.chainId, senders, o.txs + latencyTxs);
+    const flood = all.slice(0, o.txs);
+    const paced = all.slice(o.txs);
 
     const committedAt = new Map<string, number>();
     let blocks = 0;
@@ -127,61 +215,43 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       blocks++;
       for (const t of b.txs) committedAt.set(t.id, at);
     });
-    const submittedAt = new Map<string, number>();
-    log(`sending ${txs.length} transactions in batches of ${batch}`);
-    const start = performance.now();
-    const blocksBefore = blocks;
-    let rejected = 0;
-    const inFlight = new Set<Promise<void>>();
-    for (let i = 0; i < txs.length; i += batch) {
-      const chunk = txs.slice(i, i + batch);
-      const t0 = performance.now();
-      for (const t of chunk) submittedAt.set(toHex(t.id), t0);
-      const p = (async () => {
-        for (;;) {
-          try {
-            const r = await client.submitBatch(chunk.map((t) => t.bytes));
-            rejected += r.results.filter((x) => !x.ok).length;
-            return;
-          } catch (err: unknown) {
-            if ((err as { status?: number }).status !== 503) throw err;
-            await new Promise((r) => setTimeout(r, 20)); // back-pressure: the pool is full
-          }
-        }
-      })().finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      if (inFlight.size >= 4) await Promise.race(inFlight);
+    try {
+      log(`phase 1: ${flood.length} transactions as fast as accepted, in batches of ${batch}`);
+      const blocksBefore = blocks;
+      const sat = await sendAndWait(client, flood, batch, 4, 0, committedAt);
+      const floodBlocks = blocks - blocksBefore;
+      const rate = Math.max(100, sat.tps / 2);
+      log(
+        `phase 1: ${sat.tps.toFixed(0)} tx/s; phase 2: ${paced.length} transactions paced at ${rate.toFixed(0)} tx/s`,
+      );
+      const lat = await sendAndWait(
+        client,
+        paced,
+        Math.max(1, Math.round(rate / 100)),
+        64,
+        rate,
+        committedAt,
+      );
+      return {
+        bench: "single-node",
+        suite: o.suite,
+        txs: flood.length,
+        committed: sat.committed,
+        tps: sat.tps,
+        p50_ms: lat.p50,
+        p99_ms: lat.p99,
+        latency_load_tps: rate,
+        saturated_p50_ms: sat.p50,
+        saturated_p99_ms: sat.p99,
+        sig_verify_per_s: sigRate,
+        blocks: floodBlocks,
+        block_interval_ms: blockIntervalMs,
+        senders: senders.length,
+        duration_s: sat.seconds,
+      };
+    } finally {
+      sub.close();
     }
-    await Promise.all(inFlight);
-    const deadline = performance.now() + 120_000;
-    while (committedAt.size < txs.length - rejected && performance.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    sub.close();
-    const latencies: number[] = [];
-    let lastCommit = start;
-    for (const t of txs) {
-      const id = toHex(t.id);
-      const c = committedAt.get(id);
-      if (c === undefined) continue;
-      latencies.push(c - submittedAt.get(id)!);
-      if (c > lastCommit) lastCommit = c;
-    }
-    latencies.sort((a, b) => a - b);
-    const seconds = (lastCommit - start) / 1000;
-    return {
-      bench: "single-node",
-      suite: o.suite,
-      txs: txs.length,
-      committed: latencies.length,
-      tps: latencies.length / seconds,
-      p50_ms: percentile(latencies, 50),
-      p99_ms: percentile(latencies, 99),
-      sig_verify_per_s: sigRate,
-      blocks: blocks - blocksBefore,
-      block_interval_ms: blockIntervalMs,
-      senders: senders.length,
-      duration_s: seconds,
-    };
   } finally {
     node.child.kill("SIGTERM");
     await node.exited;

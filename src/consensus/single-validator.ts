@@ -1,9 +1,13 @@
 /**
- * Block production for a chain with a single validator: every `blockIntervalMs`, if
- * transactions are waiting (or empty blocks are configured), the validator builds a block,
+ * Block production for a chain with a single validator: when transactions are waiting (or
+ * empty blocks are configured), at most one block per `blockIntervalMs`, the validator builds a block,
  * signs the precommit vote for it — a commit certificate of one signature, in the same format a
  * multi-validator network uses — and commits it. With one validator holding all the voting
  * power, that signature alone is more than two thirds, so the block is final at once.
+ *
+ * Scheduling: `blockIntervalMs` is the minimum time between the starts of two blocks. An idle
+ * producer sleeps until `notify()` says transactions arrived, so a lone transaction on a quiet
+ * chain commits without waiting out an interval; under load a block starts every interval.
  */
 import type { CryptoSuite } from "../crypto/suite.js";
 import { FatalError } from "../errors/index.js";
@@ -26,6 +30,8 @@ export interface BlockBuilder {
 export interface BlockSource {
   /** Candidate transactions for the next block. */
   reap(maxTxs: number, maxBytes: number): DecodedTx[];
+  /** Transactions waiting. */
+  readonly size: number;
 }
 
 export interface ProducerHooks {
@@ -46,6 +52,7 @@ export class SingleValidatorProducer {
   private running = false;
   private stopped = false;
   private queue: Promise<unknown> = Promise.resolve();
+  private lastStart = 0;
   private readonly address: Uint8Array;
   private readonly validatorIndex: number;
 
@@ -77,12 +84,19 @@ export class SingleValidatorProducer {
   }
 
   start(): void {
+    if (this.opts.emptyBlocks) this.schedule();
+  }
+
+  /** Transactions arrived: make sure a block is coming. */
+  notify(): void {
+    if (this.stopped || this.running || this.timer !== undefined) return;
     this.schedule();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     while (this.running) await new Promise((r) => setTimeout(r, 5));
     await this.queue;
   }
@@ -99,6 +113,7 @@ export class SingleValidatorProducer {
     const candidates = this.source.reap(maxBlockTxs, maxBlockBytes);
     if (candidates.length === 0 && !this.opts.emptyBlocks) return undefined;
     const started = performance.now();
+    this.lastStart = started;
     const prepared = this.chain.prepareBlock(candidates, (this.opts.now ?? Date.now)(), this.address);
     if (prepared.result.excluded.length > 0) this.hooks.excluded(prepared.result.excluded);
     if (prepared.result.included.length === 0 && !this.opts.emptyBlocks) return undefined;
@@ -120,7 +135,11 @@ export class SingleValidatorProducer {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.opts.blockIntervalMs);
+    const delay = Math.max(0, this.lastStart + this.opts.blockIntervalMs - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.tick();
+    }, delay);
   }
 
   private async tick(): Promise<void> {
@@ -138,6 +157,6 @@ export class SingleValidatorProducer {
       return;
     }
     this.running = false;
-    this.schedule();
+    if (this.opts.emptyBlocks || this.source.size > 0) this.schedule();
   }
 }

@@ -25,7 +25,7 @@ export interface NodeConfig {
 
 export const DEFAULT_CONFIG: NodeConfig = {
   api: { host: "127.0.0.1", port: 26657 },
-  blockIntervalMs: 100,
+  blockIntervalMs: 25,
   emptyBlocks: false,
   stateRetentionBlocks: 100_000,
   mempool: DEFAULT_MEMPOOL_LIMITS,

@@ -132,7 +132,12 @@ export class ZlNode {
     const ctx = this.chain.nextContext(Date.now());
     const added = await this.mempool.add(decoded, this.chain.latest, ctx);
     for (let k = 0; k < added.length; k++) results[index[k]!] = added[k]!;
-    for (const r of results) if (!r.ok) this.metrics.txsRejected.inc({ code: r.error.code });
+    let accepted = 0;
+    for (const r of results) {
+      if (r.ok) accepted++;
+      else this.metrics.txsRejected.inc({ code: r.error.code });
+    }
+    if (accepted > 0) this.producer?.notify();
     this.metrics.mempoolSize.set(this.mempool.size);
     return results;
   }
