@@ -9,10 +9,11 @@ import { type Static, Type } from "@sinclair/typebox";
 import Fastify, { type FastifyInstance } from "fastify";
 import { InvalidInputError, NotFoundError } from "../errors/index.js";
 import { readAccount, readNonce } from "../execution/accounts.js";
-import { decodeBlock, encodeCommit, encodeHeader } from "../ledger/block.js";
+import { decodeBlock, encodeCommit, encodeHeader, encodeReceipt } from "../ledger/block.js";
+import { inclusionProof } from "../ledger/merkle.js";
 import { fromHexOrUndefined, toHex, utf8 } from "../ledger/bytes.js";
 import { genesisToJson } from "../ledger/genesis.js";
-import { addressOf, encodeTxBody, type SignedTx } from "../ledger/tx.js";
+import { addressOf, encodeSignedTx, encodeTxBody, type SignedTx } from "../ledger/tx.js";
 import type { Frontend, ZlNode } from "../node/node.js";
 import { encodeProof } from "../state/proof.js";
 import { errorBody, errorHandler, httpStatusOf } from "./errors.js";
@@ -236,12 +237,27 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
         throw new NotFoundError("TX_NOT_FOUND", `no transaction ${req.params.id}`);
       }
       const block = chain.block(loc.height);
-      const receipt = chain.receipts(loc.height)[loc.index]!;
+      const receipts = chain.receipts(loc.height);
+      const receipt = receipts[loc.index]!;
+      const hash = (d: Uint8Array) => suite.hash(d);
+      const txLeaves = block.txs.map(encodeSignedTx);
+      const receiptLeaves = receipts.map(encodeReceipt);
       return {
         id: toHex(id),
         status: "committed",
         height: loc.height,
         index: loc.index,
+        // RFC 6962 inclusion proofs of the transaction in txRoot and of its receipt in resultsRoot,
+        // with the header and its commit certificate: verifiable without trusting this node.
+        inclusion: {
+          size: txLeaves.length,
+          encodedTx: toHex(txLeaves[loc.index]!),
+          txPath: inclusionProof(hash, txLeaves, loc.index).map(toHex),
+          encodedReceipt: toHex(receiptLeaves[loc.index]!),
+          receiptPath: inclusionProof(hash, receiptLeaves, loc.index).map(toHex),
+          encodedHeader: toHex(encodeHeader(block.header)),
+          commit: toHex(encodeCommit(chain.commitOf(loc.height))),
+        },
         tx: txJson(block.txs[loc.index]!),
         receipt: receiptJson(receipt),
       };

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { decode } from "../codec/cbor.js";
 import { SUITE_IDS } from "../crypto/suite.js";
-import { toHex } from "../ledger/bytes.js";
+import { encodeReceipt } from "../ledger/block.js";
+import { fromHex, toHex } from "../ledger/bytes.js";
+import { type TxInclusion, verifyTxInclusion } from "../sdk/verify.js";
 import { Signer } from "../sdk/signer.js";
 import { startTestNode, type TestNode } from "./test-node.js";
 
@@ -44,6 +46,39 @@ for (const suiteId of SUITE_IDS) {
       assert.equal((decode(v.value!) as { kind: string }).kind, "contract");
       const absent = await t.client.queryVerified(`attest/${"00".repeat(32)}`);
       assert.equal(absent.value, null);
+    });
+
+    it("proves a transaction's inclusion and receipt against the committed header", async () => {
+      const r = await t.client.send(
+        t.admin,
+        {
+          module: "attest",
+          call: "record",
+          args: { digest: new Uint8Array(32).fill(21), kind: "x", provenance },
+        },
+        { wait: true },
+      );
+      const v = await t.client.getTxVerified(r.id);
+      assert.equal(v.height, r.height);
+      assert.equal(v.receipt.code, "OK");
+      assert.equal(toHex(v.tx.body.sender), toHex(t.admin.publicKey));
+      // A node that lies about the receipt is caught.
+      const raw = (await t.client.getTx(r.id)) as { index: number; inclusion: TxInclusion };
+      const forged = encodeReceipt({ ...v.receipt, code: "FORGED" });
+      const g = await t.client.trustedGenesis();
+      assert.throws(
+        () =>
+          verifyTxInclusion(t.node.suite, g.chainId, g.validators, fromHex(r.id), raw.index, {
+            ...raw.inclusion,
+            encodedReceipt: toHex(forged),
+          }),
+        { code: "PROOF_INVALID" },
+      );
+      assert.throws(
+        () =>
+          verifyTxInclusion(t.node.suite, "zl-other", g.validators, fromHex(r.id), raw.index, raw.inclusion),
+        { code: "PROOF_WRONG_CHAIN" },
+      );
     });
 
     it("serves earlier state with proofs: a value before and after it changed", async () => {
@@ -169,6 +204,37 @@ describe("back-pressure", () => {
       );
       await assert.rejects(t.client.submitRaw(txs[7]!.bytes), { code: "MEMPOOL_FULL", status: 503 });
       assert.equal(t.node.mempool.size, 5);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("block production and retention", () => {
+  it("makes no empty blocks, and state older than the retention window is pruned with a coded answer", async () => {
+    const t = await startTestNode("intl", { stateRetentionBlocks: 3 });
+    try {
+      const idle = (await t.client.status()).height;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await t.client.status()).height, idle, "an idle chain made blocks");
+      let last = 0;
+      for (let n = 0; n < 8; n++) {
+        const r = await t.client.send(
+          t.admin,
+          {
+            module: "attest",
+            call: "record",
+            args: { digest: new Uint8Array(32).fill(40 + n), kind: "x", provenance },
+          },
+          { wait: true },
+        );
+        last = r.height!;
+      }
+      await new Promise((r) => setTimeout(r, 100)); // pruning runs after the commit
+      const key = `nonce/${t.admin.addressHex}`;
+      const recent = await t.client.queryVerified(key, last - 2);
+      assert.ok(recent.value !== null);
+      await assert.rejects(t.client.queryVerified(key, 1), { code: "STATE_HEIGHT_PRUNED", status: 404 });
     } finally {
       await t.close();
     }

@@ -170,7 +170,8 @@ export class ZlNode {
 
   private maybePrune(height: number): void {
     const keep = this.config.stateRetentionBlocks;
-    if (this.pruning || height <= keep || height % 64 !== 0) return;
+    // Prune every 64 blocks (or every `keep` blocks for short windows).
+    if (this.pruning || height <= keep || height % Math.min(64, keep) !== 0) return;
     this.pruning = true;
     const oldest = height - keep;
     this.chain.store

@@ -6,11 +6,18 @@
 import { getSuite } from "../crypto/index.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { RejectedError, ZlError } from "../errors/index.js";
-import { toHex, utf8 } from "../ledger/bytes.js";
+import { fromHex, toHex, utf8 } from "../ledger/bytes.js";
 import { type Genesis, type GenesisJson, parseGenesis } from "../ledger/genesis.js";
 import type { Validator } from "../ledger/validators.js";
 import type { Signer, TxRequest } from "./signer.js";
-import { type StateResponse, type VerifiedState, verifyStateResponse } from "./verify.js";
+import {
+  type StateResponse,
+  type TxInclusion,
+  type VerifiedState,
+  type VerifiedTx,
+  verifyStateResponse,
+  verifyTxInclusion,
+} from "./verify.js";
 
 export class ApiError extends ZlError {
   constructor(
@@ -134,6 +141,25 @@ export class ZlClient {
     const r = await this.request<StateResponse>("GET", `/v1/state?${q}`);
     const g = await this.trustedGenesis();
     return verifyStateResponse(getSuite(g.suite), g.chainId, this.validatorsAt(g), keyBytes, r);
+  }
+
+  /** Fetches a committed transaction and verifies its inclusion, receipt and commit certificate. */
+  async getTxVerified(id: string): Promise<VerifiedTx> {
+    const r = await this.request<{ status: string; index: number; inclusion?: TxInclusion }>(
+      "GET",
+      `/v1/txs/${id}`,
+    );
+    if (r.status !== "committed" || !r.inclusion)
+      throw new RejectedError("SDK_TX_PENDING", `transaction ${id} is not committed yet`);
+    const g = await this.trustedGenesis();
+    return verifyTxInclusion(
+      getSuite(g.suite),
+      g.chainId,
+      this.validatorsAt(g),
+      fromHex(id),
+      r.index,
+      r.inclusion,
+    );
   }
 
   /** Validator set to check commits against. Changes of the set arrive with governance; until then, genesis. */

@@ -8,7 +8,15 @@
 import { decode } from "../codec/cbor.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { RejectedError } from "../errors/index.js";
-import { commitFromCbor, type Header, headerFromCbor } from "../ledger/block.js";
+import {
+  commitFromCbor,
+  type Header,
+  headerFromCbor,
+  type Receipt,
+  receiptFromCbor,
+} from "../ledger/block.js";
+import { verifyInclusion } from "../ledger/merkle.js";
+import { encodeTxBody, type SignedTx, txFromCbor } from "../ledger/tx.js";
 import { equalBytes, fromHex } from "../ledger/bytes.js";
 import { type Validator, verifyCommit } from "../ledger/validators.js";
 import { decodeProof } from "../state/proof.js";
@@ -73,4 +81,52 @@ export function verifyStateResponse(
   if (!verifyStateProof((d) => suite.hash(d), header.stateRoot, key, value, proof))
     throw new RejectedError("PROOF_INVALID", "the state proof does not lead to the header's state root");
   return { height: header.height, key, value, header };
+}
+
+export interface TxInclusion {
+  size: number;
+  encodedTx: string;
+  txPath: string[];
+  encodedReceipt: string;
+  receiptPath: string[];
+  encodedHeader: string;
+  commit: string;
+}
+
+export interface VerifiedTx {
+  height: number;
+  index: number;
+  tx: SignedTx;
+  receipt: Receipt;
+  header: Header;
+}
+
+/**
+ * Verifies that transaction `txId` is at `index` of the block at `height`, with the receipt
+ * given: the commit certifies the header; RFC 6962 proofs lead from the encoded transaction to
+ * txRoot and from the encoded receipt to resultsRoot; the transaction's id is the one asked for.
+ */
+export function verifyTxInclusion(
+  suite: CryptoSuite,
+  chainId: string,
+  validators: readonly Validator[],
+  txId: Uint8Array,
+  index: number,
+  p: TxInclusion,
+): VerifiedTx {
+  const hash = (d: Uint8Array) => suite.hash(d);
+  const header = verifyHeaderCommit(suite, chainId, validators, fromHex(p.encodedHeader), fromHex(p.commit));
+  if (p.size !== header.txCount)
+    throw new RejectedError("PROOF_WRONG_SIZE", "proof tree size differs from the header's txCount");
+  const txBytes = fromHex(p.encodedTx);
+  const receiptBytes = fromHex(p.encodedReceipt);
+  if (!verifyInclusion(hash, txBytes, index, p.size, p.txPath.map(fromHex), header.txRoot))
+    throw new RejectedError("PROOF_INVALID", "the transaction is not in the block's txRoot at that index");
+  if (!verifyInclusion(hash, receiptBytes, index, p.size, p.receiptPath.map(fromHex), header.resultsRoot))
+    throw new RejectedError("PROOF_INVALID", "the receipt is not in the block's resultsRoot at that index");
+  const tx = txFromCbor(decode(txBytes));
+  const receipt = receiptFromCbor(decode(receiptBytes));
+  if (!equalBytes(hash(encodeTxBody(tx.body)), txId) || !equalBytes(receipt.txId, txId))
+    throw new RejectedError("PROOF_WRONG_TX", "the proven transaction is not the one asked for");
+  return { height: header.height, index, tx, receipt, header };
 }
