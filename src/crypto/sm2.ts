@@ -71,7 +71,7 @@ const pureSm3Multi: MultiHash = (...parts) => {
 const be32 = (x: bigint): Uint8Array => numberToBytesBE(x, 32);
 
 /** ENTL || ID || a || b || xG || yG (the public-key-independent prefix of Z_A). */
-function zaPrefix(id: Uint8Array): Uint8Array {
+export function zaPrefix(id: Uint8Array): Uint8Array {
   const bits = id.length * 8;
   if (bits > 0xffff) throw new InvalidInputError("CRYPTO_BAD_ID", "SM2 user ID longer than 8191 bytes");
   const out = new Uint8Array(2 + id.length + 128);

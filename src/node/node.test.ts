@@ -4,8 +4,8 @@ import { decode } from "../codec/cbor.js";
 import { SUITE_IDS } from "../crypto/suite.js";
 import { encodeReceipt } from "../ledger/block.js";
 import { fromHex, toHex } from "../ledger/bytes.js";
-import { type TxInclusion, verifyTxInclusion } from "../sdk/verify.js";
 import { Signer } from "../sdk/signer.js";
+import { type TxInclusion, verifyTxInclusion } from "../sdk/verify.js";
 import { startTestNode, type TestNode } from "./test-node.js";
 
 const provenance = { system: "qyxx", generatedAt: 1_700_000_000_000, method: "form" };

@@ -15,9 +15,9 @@ import {
   type Receipt,
   receiptFromCbor,
 } from "../ledger/block.js";
+import { equalBytes, fromHex } from "../ledger/bytes.js";
 import { verifyInclusion } from "../ledger/merkle.js";
 import { encodeTxBody, type SignedTx, txFromCbor } from "../ledger/tx.js";
-import { equalBytes, fromHex } from "../ledger/bytes.js";
 import { type Validator, verifyCommit } from "../ledger/validators.js";
 import { decodeProof } from "../state/proof.js";
 import { verifyStateProof } from "../state/verify.js";

@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "zl_sm2",
+      "sources": ["native/sm2_verify.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-O2", "-Wall"] },
+      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"]
+    }
+  ]
+}
