@@ -84,7 +84,7 @@ export class Mempool {
           throw new RejectedError("TX_DUPLICATE", "this transaction is already in the mempool");
         if (
           this.byId.size + this.inFlight + pending.length >= this.limits.maxTxs ||
-          this.bytes + dtx.bytes.length > this.limits.maxBytes
+          this.bytes + this.inFlightBytes + pendingBytes + dtx.bytes.length > this.limits.maxBytes
         )
           throw new BusyError("MEMPOOL_FULL", "the mempool is full; retry after the next block");
         const { account, call } = checkAdmission(state, ctx, this.registry, dtx, {

@@ -7,4 +7,12 @@ export { cborToJson, jsonToCbor } from "./args.js";
 export { ApiError, type SubmitResult, ZlClient } from "./client.js";
 export { type BlockEvent, type Subscription, subscribeBlocks } from "./events.js";
 export { Signer, type TxRequest } from "./signer.js";
-export { type StateResponse, type VerifiedState, verifyHeaderCommit, verifyStateResponse } from "./verify.js";
+export {
+  type StateResponse,
+  type TxInclusion,
+  type VerifiedState,
+  type VerifiedTx,
+  verifyHeaderCommit,
+  verifyStateResponse,
+  verifyTxInclusion,
+} from "./verify.js";
