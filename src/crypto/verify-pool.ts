@@ -1,9 +1,9 @@
 /**
  * Batch signature verification on a worker_threads pool.
  *
- * Batches of fewer than INLINE_THRESHOLD items are verified on the calling thread (a
- * worker round trip costs more). Larger batches are split into one contiguous chunk per
- * worker; each chunk travels as a single transferred ArrayBuffer. If a worker dies, its
+ * Every batch goes to the workers: in a node the calling (main) thread is the scarce one —
+ * it executes blocks and serves the API — so even a single signature is verified off it.
+ * Batches are split into at most one contiguous chunk per worker, of at least MIN_CHUNK items; each chunk travels as a single transferred ArrayBuffer. If a worker dies, its
  * pending chunks are rejected with BusyError("CRYPTO_VERIFY_WORKER_DIED") and a replacement
  * is spawned; the pool never hangs.
  */
@@ -16,7 +16,10 @@ import { packItems, type VerifyItem } from "./verify-codec.js";
 
 export type { VerifyItem } from "./verify-codec.js";
 
-export const INLINE_THRESHOLD = 16;
+/** Batches smaller than this are verified on the calling thread (only the empty batch). */
+export const INLINE_THRESHOLD = 1;
+/** Smallest chunk worth a worker round trip of its own. */
+export const MIN_CHUNK = 16;
 
 interface Pending {
   resolve: (r: Uint8Array) => void;
@@ -95,7 +98,7 @@ export class VerifyPool {
     if (n < INLINE_THRESHOLD) {
       return items.map((it) => this.impl.verify(it.publicKey, it.message, it.signature));
     }
-    const chunks = Math.min(this.slots.length, Math.ceil(n / INLINE_THRESHOLD));
+    const chunks = Math.min(this.slots.length, Math.ceil(n / MIN_CHUNK));
     const per = Math.ceil(n / chunks);
     const jobs: Promise<Uint8Array>[] = [];
     const starts: number[] = [];
