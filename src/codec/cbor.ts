@@ -68,7 +68,8 @@ function assertEncodable(value: unknown, depth: number): void {
     for (const item of value) assertEncodable(item, depth + 1);
     return;
   }
-  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+  const proto = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  if (proto === Object.prototype || proto === null) {
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
       if (!key.isWellFormed())
         throw new InvalidInputError("CODEC_INVALID_STRING", "map key holds a lone UTF-16 surrogate");
