@@ -1,8 +1,9 @@
 /** The native system modules, in the order they are registered. */
 import type { Module } from "../execution/module.js";
 import { attestModule } from "./attest/index.js";
+import { licensesModule } from "./licenses/index.js";
 import { membershipModule } from "./membership/index.js";
 
 export function nativeModules(): Module[] {
-  return [membershipModule, attestModule];
+  return [membershipModule, attestModule, licensesModule];
 }
