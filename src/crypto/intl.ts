@@ -32,6 +32,26 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
   return obj;
 }
 
+/**
+ * Private KeyObjects, keyed by the identity of the caller's key array (a Signer keeps one), so
+ * the key is parsed once rather than per signature and no string copy of it is ever made.
+ */
+const privateKeyObjects = new WeakMap<Uint8Array, { seed: Uint8Array; obj: KeyObject }>();
+
+function privateKeyObject(privateKey: Uint8Array): KeyObject {
+  const hit = privateKeyObjects.get(privateKey);
+  // The array may have been overwritten since: use the cached object only for the same bytes.
+  if (
+    hit !== undefined &&
+    hit.seed.length === privateKey.length &&
+    hit.seed.every((b, i) => b === privateKey[i])
+  )
+    return hit.obj;
+  const obj = ed25519PrivateKeyObject(privateKey);
+  privateKeyObjects.set(privateKey, { seed: privateKey.slice(), obj });
+  return obj;
+}
+
 function rawPublicFromObject(obj: KeyObject): Uint8Array {
   const der = obj.export({ format: "der", type: "spki" });
   return new Uint8Array(der.subarray(der.length - 32));
@@ -60,7 +80,7 @@ export const intlSuite: CryptoSuite = Object.freeze({
     return rawPublicFromObject(createPublicKey(ed25519PrivateKeyObject(privateKey)));
   },
   sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
-    return new Uint8Array(nodeSign(null, message, ed25519PrivateKeyObject(privateKey)));
+    return new Uint8Array(nodeSign(null, message, privateKeyObject(privateKey)));
   },
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     try {
