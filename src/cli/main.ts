@@ -17,6 +17,7 @@ import { cborToJson, jsonToCbor } from "../sdk/args.js";
 import { ZlClient } from "../sdk/client.js";
 import { Signer } from "../sdk/signer.js";
 import { initHome } from "./init.js";
+import { registerLicenseCommands } from "./license.js";
 
 const program = new Command();
 program.name("zl").description("ZhengLian (政链) consortium blockchain node and tools").showHelpAfterError();
@@ -263,6 +264,8 @@ program
       ].join("\n"),
     );
   });
+
+registerLicenseCommands(program); // `zl license …` and `zl bench licenses`
 
 export async function main(argv: string[]): Promise<void> {
   try {
