@@ -14,6 +14,7 @@ import { fromHexOrUndefined, toHex, utf8 } from "../ledger/bytes.js";
 import { genesisToJson } from "../ledger/genesis.js";
 import { inclusionProof } from "../ledger/merkle.js";
 import { addressOf, encodeSignedTx, encodeTxBody, type SignedTx } from "../ledger/tx.js";
+import type { CommittedBlock } from "../node/events.js";
 import type { Frontend, ZlNode } from "../node/node.js";
 import { encodeProof } from "../state/proof.js";
 import { errorBody, errorHandler, httpStatusOf } from "./errors.js";
@@ -73,6 +74,31 @@ function parseHexTx(hex: string): Uint8Array {
   const bytes = fromHexOrUndefined(hex);
   if (!bytes) throw new InvalidInputError("API_BAD_HEX", "transactions must be hex strings");
   return bytes;
+}
+
+/** Bytes an SSE subscriber may have pending before it is dropped. */
+const MAX_SUBSCRIBER_BACKLOG = 16 * 1024 * 1024;
+
+/** The SSE text of a committed block, built once however many subscribers there are. */
+const blockEventTexts = new WeakMap<CommittedBlock, string>();
+function blockEventText(b: CommittedBlock): string {
+  let text = blockEventTexts.get(b);
+  if (text === undefined) {
+    const data = {
+      height: b.height,
+      hash: toHex(b.hash),
+      time: b.block.header.time,
+      txs: b.receipts.map((r) => ({
+        id: toHex(r.txId),
+        status: r.status === 0 ? "ok" : "failed",
+        code: r.code,
+        events: toJson(r.events),
+      })),
+    };
+    text = `event: block\ndata: ${JSON.stringify(data)}\n\n`;
+    blockEventTexts.set(b, text);
+  }
+  return text;
 }
 
 const encodeTxBodyOf = (t: SignedTx) => encodeTxBody(t.body);
@@ -391,18 +417,14 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
       });
       res.write(`: subscribed at height ${chain.height}\n\n`);
       const unsubscribe = node.bus.subscribe((b) => {
-        const data = {
-          height: b.height,
-          hash: toHex(b.hash),
-          time: b.block.header.time,
-          txs: b.receipts.map((r) => ({
-            id: toHex(r.txId),
-            status: r.status === 0 ? "ok" : "failed",
-            code: r.code,
-            events: toJson(r.events),
-          })),
-        };
-        res.write(`event: block\ndata: ${JSON.stringify(data)}\n\n`);
+        // A subscriber that cannot keep up is dropped rather than buffered without bound.
+        if (res.writableLength > MAX_SUBSCRIBER_BACKLOG) {
+          res.end(
+            ": dropped: the subscriber fell behind; reconnect and read missed blocks from /v1/blocks\n\n",
+          );
+          return;
+        }
+        res.write(blockEventText(b));
       });
       const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
       req.raw.on("close", () => {
