@@ -28,12 +28,12 @@ import { type CborValue, decode, encode } from "../../codec/cbor.js";
 import type { CryptoSuite } from "../../crypto/suite.js";
 import { InvalidInputError } from "../../errors/index.js";
 import { blockHash, type Commit, decodeCommit, type Header, headerFromCbor } from "../../ledger/block.js";
-import { equalBytes, toHex, utf8 } from "../../ledger/bytes.js";
+import { concatBytes, equalBytes, toHex, utf8 } from "../../ledger/bytes.js";
 import { type Validator, validatorsHash, verifyCommit } from "../../ledger/validators.js";
 import type { StateProof } from "../../state/proof.js";
 import { verifyStateProof } from "../../state/verify.js";
 import { verifyDisclosure } from "./commitments.js";
-import { decodeLicense, licenseStatus } from "./state.js";
+import { decodeLicense, licenseFromCbor, licenseStatus } from "./state.js";
 import type { License, StatusCode } from "./types.js";
 
 export const PRESENTATION_VERSION = 1;
@@ -129,11 +129,15 @@ export function compactRecord(record: Uint8Array, licenseId: string): CborValue[
 
 /** The canonical record bytes from its values (deterministic CBOR: one encoding per value). */
 export function expandRecord(values: readonly CborValue[], licenseId: string): Uint8Array {
+  return encode(recordMap(values, licenseId));
+}
+
+function recordMap(values: readonly CborValue[], licenseId: string): { [k: string]: CborValue } {
   const m: { [k: string]: CborValue } = { licenseId };
   RECORD_KEYS.forEach((k, i) => {
     m[k] = values[i] as CborValue;
   });
-  return encode(m);
+  return m;
 }
 
 function bodyItems(p: Omit<Presentation, "signature">): CborValue[] {
@@ -158,8 +162,15 @@ export function presentationDigest(
   hash: (d: Uint8Array) => Uint8Array,
   p: Omit<Presentation, "signature">,
 ): Uint8Array {
-  return hash(encode([PRESENTATION_TAG, ...bodyItems(p)]));
+  const body = (p as { signedBody?: Uint8Array }).signedBody;
+  if (body === undefined) return hash(encode([PRESENTATION_TAG, ...bodyItems(p)]));
+  // Decoded from canonical bytes: the body items are already encoded, in order, in the input, so
+  // encode([TAG, ...items]) is the array head, the encoded tag and those bytes — no re-encoding.
+  return hash(concatBytes(DIGEST_HEAD, body));
 }
+
+/** 0x8b (an array of 11: the tag and the 10 body items) followed by the encoded tag. */
+const DIGEST_HEAD = concatBytes(new Uint8Array([0x8b]), encode(PRESENTATION_TAG));
 
 export function encodePresentation(p: Presentation): string {
   return PRESENTATION_PREFIX + encodeBase45(encode([...bodyItems(p), p.signature]));
@@ -228,8 +239,10 @@ export function decodePresentation(text: string): Presentation {
   const b45 = text.slice(PRESENTATION_PREFIX.length).trim();
   if (b45.length > (MAX_PRESENTATION_BYTES * 3) / 2) malformed("the presentation is too large");
   let v: CborValue;
+  let raw: Uint8Array;
   try {
-    v = decode(decodeBase45(b45), MAX_PRESENTATION_BYTES);
+    raw = decodeBase45(b45);
+    v = decode(raw, MAX_PRESENTATION_BYTES);
   } catch (err: unknown) {
     malformed(`not base45 canonical CBOR: ${(err as Error).message}`);
   }
@@ -262,11 +275,11 @@ export function decodePresentation(text: string): Presentation {
   if (!isUint(createdAt)) malformed("createdAt: ms");
   if (!isBytes(pk, 32, 65)) malformed("holderPublicKey: bytes");
   if (!isBytes(sig, 64, 64)) malformed("signature: 64 bytes");
-  return {
+  const presentation: Presentation = {
     version,
     licenseId,
     disclosed: fields,
-    record: expandRecord(record, licenseId),
+    record: encode(recordMap(record, licenseId)),
     siblings: siblings as Uint8Array[],
     encodedHeader: header,
     commitRound: commit[0],
@@ -276,6 +289,18 @@ export function decodePresentation(text: string): Presentation {
     holderPublicKey: pk,
     signature: sig,
   };
+  // The canonical input is [10 body items..., signature]: head 0x8b, the items, then the 64-byte
+  // signature (0x58 0x40 + 64). Keep the items' bytes for the digest (not enumerable, not encoded).
+  Object.defineProperty(presentation, "signedBody", {
+    value: raw.subarray(1, raw.length - 66),
+    enumerable: false,
+  });
+  // The record's decoded form, so the verifier need not decode the bytes it just encoded.
+  Object.defineProperty(presentation, "recordValue", {
+    value: recordMap(record, licenseId),
+    enumerable: false,
+  });
+  return presentation;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -433,7 +458,8 @@ export function verifyPresentation(opts: VerifyPresentationOptions, qrText: stri
     return fail("PROOF_INVALID", "the state proof does not lead to the header's state root", at);
   let record: License;
   try {
-    record = decodeLicense(p.record);
+    const value = (p as { recordValue?: CborValue }).recordValue;
+    record = value === undefined ? decodeLicense(p.record) : licenseFromCbor(value);
   } catch (err: unknown) {
     return fail("PRESENTATION_MALFORMED", `record: ${(err as Error).message}`, at);
   }

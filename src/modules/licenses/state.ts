@@ -218,7 +218,12 @@ export function encodeLicense(l: License): Uint8Array {
 }
 
 export function decodeLicense(bytes: Uint8Array): License {
-  const m = readMap(decode(bytes), "license");
+  return licenseFromCbor(decode(bytes));
+}
+
+/** A license record from its decoded CBOR map (validated field by field). */
+export function licenseFromCbor(value: CborValue): License {
+  const m = readMap(value, "license");
   const c = readMap(m.commitments, "license.commitments");
   const commitments: { [field: string]: Uint8Array } = {};
   for (const [k, v] of Object.entries(c)) commitments[k] = readBytes(v, "license.commitment", 32, 32);
