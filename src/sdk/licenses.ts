@@ -23,9 +23,11 @@ import {
   type PresentationResult,
 } from "../modules/licenses/presentation.js";
 import {
+  decodeGrant,
   decodeIssuer,
   decodeLicense,
   decodeType,
+  grantKey,
   issuerGrantedAt,
   issuerKey,
   licenseKey,
@@ -369,7 +371,11 @@ export async function verifyLicenseOnline(
   client: ZlClient,
   licenseId: string,
   disclosed: Record<string, Disclosure> = {},
-  opts: { now?: number } = {},
+  opts: {
+    now?: number;
+    /** A relying party verifying under the holder's grant (授权用证): the grant must be in force for it. */
+    grant?: { grantId: string; relyingParty: Uint8Array };
+  } = {},
 ): Promise<OnlineResult> {
   const fail = (code: string, message: string, extra: Record<string, unknown> = {}) =>
     ({ ok: false, code, message, licenseId, ...extra }) as Extract<PresentationResult, { ok: false }>;
@@ -391,6 +397,26 @@ export async function verifyLicenseOnline(
       });
     const t = await client.queryVerified(typeKey(record.typeCode), height);
     if (t.value) typeName = decodeType(t.value).name;
+    if (opts.grant) {
+      const g = await client.queryVerified(grantKey(licenseId, opts.grant.grantId), height);
+      if (g.value === null)
+        return fail("GRANT_MISSING", `no grant ${opts.grant.grantId} on license ${licenseId}`, { height });
+      const grant = decodeGrant(g.value);
+      const now = opts.now ?? Date.now();
+      if (grant.withdrawnAt !== null)
+        return fail(
+          "GRANT_WITHDRAWN",
+          `the holder withdrew grant ${grant.grantId} at height ${grant.withdrawnAt}`,
+          { height },
+        );
+      if (!equalBytes(grant.relyingParty, opts.grant.relyingParty))
+        return fail("GRANT_WRONG_PARTY", "the grant is for another relying party", { height });
+      if (now < grant.from || now > grant.until)
+        return fail("GRANT_NOT_IN_FORCE", "the grant's period does not include now", { height });
+      const outside = Object.keys(disclosed).filter((f) => !grant.fields.includes(f));
+      if (outside.length > 0)
+        return fail("GRANT_FIELD_NOT_ALLOWED", `the grant does not cover: ${outside.join(", ")}`, { height });
+    }
   } catch (err: unknown) {
     if (err instanceof ZlError && /^(COMMIT_|PROOF_|SDK_)/.test(err.code)) return fail(err.code, err.message);
     throw err;
@@ -404,11 +430,16 @@ export async function verifyLicenseOnline(
   }
   const s = licenseStatus(record, opts.now ?? Date.now());
   if (!s.valid)
-    return fail(`LICENSE_${s.reason}`, `license ${licenseId} is not valid: ${s.reason}`, {
-      height,
-      status: s.status,
-      next: record.next,
-    });
+    return fail(
+      `LICENSE_${s.reason}`,
+      `license ${licenseId} is not valid: ${s.reason} (status ${s.status} since height ${record.statusHeight})`,
+      {
+        height,
+        status: s.status,
+        statusHeight: record.statusHeight,
+        next: record.next,
+      },
+    );
   return {
     ok: true,
     licenseId,
