@@ -19,6 +19,7 @@ import type { Frontend, ZlNode } from "../node/node.js";
 import { encodeProof } from "../state/proof.js";
 import { errorBody, errorHandler, httpStatusOf } from "./errors.js";
 import { blockJson, commitJson, headerJson, receiptJson, toJson, txJson } from "./json.js";
+import { registerLicenseRoutes } from "./licenses-routes.js";
 
 const Hex = Type.String({ pattern: "^([0-9a-fA-F]{2})*$", description: "bytes as hex" });
 const ErrorSchema = Type.Object({
@@ -386,6 +387,8 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
       })),
     }),
   );
+
+  registerLicenseRoutes(app, node);
 
   app.get<{ Params: { module: string; query: string }; Querystring: Record<string, string> }>(
     "/v1/query/:module/:query",
