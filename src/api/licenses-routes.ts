@@ -6,8 +6,7 @@
  *   GET  /v1/licenses/status/:typeCode/:purpose   the type's Bitstring Status List credential
  *   POST /v1/licenses/vc/verify                   verify a license vc+jwt against chain state now
  *
- * Everything is read from the latest committed state (and, for the status index, the committed
- * receipts). The node holds no issuer key, so the status list credential it serves is unsigned:
+ * Everything is read from the latest committed state. The node holds no issuer key, so the status list credential it serves is unsigned:
  * its bits are a function of chain state at the height named in the `zl-height` and
  * `zl-state-root` response headers, which a verifier may recompute from proven records (or the
  * type's defining organization may sign the same credential with `signVcJwt` and publish it).
@@ -20,11 +19,13 @@ import { accountDid, type ChainView, orgDid, resolveDid } from "../modules/licen
 import {
   issuerGrantedAt,
   licenseStatus,
+  licensesInIndexOrder,
   readIssuer,
   readLicense,
+  readStatusIndex,
   readType,
 } from "../modules/licenses/state.js";
-import { bitsFromState, StatusIndexer, statusListCredential } from "../modules/licenses/status-list.js";
+import { bitsFromState, statusListCredential } from "../modules/licenses/status-list.js";
 import {
   didKeyResolver,
   licenseIdOfVc,
@@ -41,11 +42,6 @@ const TYPE_CODE = "^[0-9A-HJ-NP-RTUW-Y]{18}[0-9]{3}$";
 export function registerLicenseRoutes(app: FastifyInstance, node: ZlNode): void {
   const { chain, suite } = node;
   const view = (): ChainView => ({ chainId: chain.genesis.chainId, suite: suite.id, state: chain.latest });
-  const indexer = new StatusIndexer();
-  const synced = () => {
-    indexer.syncTo({ height: chain.height, receipts: (h) => chain.receipts(h) });
-    return indexer;
-  };
   const baseUrl = (req: { protocol: string; host: string }) => `${req.protocol}://${req.host}`;
 
   app.get<{ Params: { did: string } }>(
@@ -75,14 +71,16 @@ export function registerLicenseRoutes(app: FastifyInstance, node: ZlNode): void 
       },
     },
     async (req) => {
-      const at = synced().indexOf(req.params.licenseId);
-      if (!at) throw new NotFoundError("LICENSE_NOT_FOUND", `no license ${req.params.licenseId}`);
+      const record = readLicense(chain.latest, req.params.licenseId);
+      const index = readStatusIndex(chain.latest, req.params.licenseId);
+      if (!record || index === undefined)
+        throw new NotFoundError("LICENSE_NOT_FOUND", `no license ${req.params.licenseId}`);
       return {
         licenseId: req.params.licenseId,
-        typeCode: at.typeCode,
-        index: at.index,
-        credentialStatus: statusEntries(baseUrl(req), at.typeCode, at.index),
-        height: indexer.height,
+        typeCode: record.typeCode,
+        index,
+        credentialStatus: statusEntries(baseUrl(req), record.typeCode, index),
+        height: chain.height,
       };
     },
   );
@@ -105,7 +103,7 @@ export function registerLicenseRoutes(app: FastifyInstance, node: ZlNode): void 
       const type = readType(chain.latest, typeCode);
       if (!type) throw new NotFoundError("LICENSE_TYPE_NOT_FOUND", `no license type ${typeCode}`);
       const head = chain.head();
-      const ids = synced().licenses(typeCode);
+      const ids = licensesInIndexOrder(chain.latest, typeCode);
       const credential = statusListCredential({
         baseUrl: baseUrl(req),
         typeCode,

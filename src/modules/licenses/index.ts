@@ -24,6 +24,9 @@
  *   licuse/<licenseId>/<seq>          → {seq, grantId, by, org, serviceItemCode, businessSerial,
  *                                        reasonCommitment, height, time}   (seq: u32, 10 digits)
  *   licusecount/<licenseId>           → number of uses (the last seq)
+ *   licidx/<licenseId>                → its position in the type's status lists (issue order)
+ *   licbyidx/<typeCode>/<index>       → the licenseId at that position (index: 10 digits)
+ *   licidxcount/<typeCode>            → number of positions given
  */
 import { InvalidInputError } from "../../errors/index.js";
 import { defineQuery, type Module } from "../../execution/module.js";

@@ -6,7 +6,7 @@
  */
 import { type CborValue, decode, encode } from "../../codec/cbor.js";
 import { InvalidInputError, RejectedError, ZlError } from "../../errors/index.js";
-import type { StateReader } from "../../execution/state-view.js";
+import type { Overlay, StateReader } from "../../execution/state-view.js";
 import { stateKey } from "../../execution/state-view.js";
 import { toHex } from "../../ledger/bytes.js";
 import { readArray, readBytes, readMap, readText, readUint } from "../../ledger/shape.js";
@@ -36,6 +36,39 @@ export const typeKey = (typeCode: string) => stateKey("lictype", typeCode);
 export const issuerKey = (typeCode: string, address: Uint8Array) =>
   stateKey("licissuer", typeCode, toHex(address));
 export const licenseKey = (licenseId: string) => stateKey("license", licenseId);
+/** Status-list positions (W3C Bitstring Status List): a license's index within its type, in issue order. */
+export const statusIndexKey = (licenseId: string) => stateKey("licidx", licenseId);
+export const statusIndexCountKey = (typeCode: string) => stateKey("licidxcount", typeCode);
+export const licenseAtIndexKey = (typeCode: string, index: number) =>
+  stateKey("licbyidx", typeCode, String(index).padStart(10, "0"));
+
+/** Gives a newly written license the next position in its type's status lists. */
+export function assignStatusIndex(state: Overlay, typeCode: string, licenseId: string): number {
+  const raw = state.get(statusIndexCountKey(typeCode));
+  const index = raw ? (decode(raw) as number) : 0;
+  state.set(statusIndexKey(licenseId), encode(index));
+  state.set(licenseAtIndexKey(typeCode, index), encode(licenseId));
+  state.set(statusIndexCountKey(typeCode), encode(index + 1));
+  return index;
+}
+
+export function readStatusIndex(state: StateReader, licenseId: string): number | undefined {
+  const raw = state.get(statusIndexKey(licenseId));
+  return raw ? (decode(raw) as number) : undefined;
+}
+
+/** The licenses of a type in status-list order. */
+export function licensesInIndexOrder(state: StateReader, typeCode: string): string[] {
+  const raw = state.get(statusIndexCountKey(typeCode));
+  const count = raw ? (decode(raw) as number) : 0;
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = state.get(licenseAtIndexKey(typeCode, i));
+    if (id) ids.push(decode(id) as string);
+  }
+  return ids;
+}
+
 export const grantKey = (licenseId: string, grantId: string) => stateKey("licgrant", licenseId, grantId);
 export const grantCountKey = (licenseId: string) => stateKey("licgrantcount", licenseId);
 export const useKey = (licenseId: string, seq: number) => stateKey("licuse", licenseId, seqText(seq));

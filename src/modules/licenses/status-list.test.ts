@@ -3,9 +3,16 @@ import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { encode } from "../../codec/cbor.js";
 import type { StateReader } from "../../execution/state-view.js";
-import type { Event, Receipt } from "../../ledger/block.js";
+import { Overlay } from "../../execution/state-view.js";
+import { MemoryState } from "../../execution/test-chain.js";
 import { buildLicenseId } from "./identifiers.js";
-import { encodeLicense, licenseKey } from "./state.js";
+import {
+  assignStatusIndex,
+  encodeLicense,
+  licenseKey,
+  licensesInIndexOrder,
+  readStatusIndex,
+} from "./state.js";
 import {
   bitsFromState,
   buildBitstring,
@@ -14,7 +21,6 @@ import {
   entryStatus,
   getBit,
   STATUS_LIST_BITS,
-  StatusIndexer,
   statusBit,
   statusListCredential,
 } from "./status-list.js";
@@ -48,13 +54,6 @@ function independentDecode(encodedList: string): Uint8Array {
 }
 /** Bit i, read left to right (bit 0 = the most significant bit of byte 0). */
 const bitAt = (b: Uint8Array, i: number) => ((b[Math.floor(i / 8)]! >> (7 - (i % 8))) & 1) === 1;
-
-const issued = (licenseId: string, typeCode: string, status: 0 | 1 = 0): Receipt => ({
-  txId: new Uint8Array(32),
-  status,
-  code: status === 0 ? "OK" : "LICENSE_EXISTS",
-  events: [{ module: "licenses", type: "issued", attributes: { licenseId, typeCode } } as Event],
-});
 
 function record(licenseId: string, status: StatusCode): License {
   const z20 = new Uint8Array(20);
@@ -118,21 +117,21 @@ describe("Bitstring Status List", () => {
     assert.throws(() => getBit(rev, STATUS_LIST_BITS), RangeError);
   });
 
-  it("indexes licenses by issue order per type from receipts (failed transactions do not count)", () => {
-    const ix = new StatusIndexer();
-    ix.ingest(1, [issued(idOf("A1"), TYPE_A), issued(idOf("B1", TYPE_B), TYPE_B)]);
-    ix.ingest(2, [issued(idOf("A2"), TYPE_A, 1), issued(idOf("A3"), TYPE_A)]);
-    ix.ingest(2, [issued(idOf("A9"), TYPE_A)]); // already ingested: ignored
-    assert.throws(() => ix.ingest(4, []), RangeError);
-    const receipts: Receipt[][] = [[], [], [issued(idOf("A4"), TYPE_A)]];
-    ix.syncTo({ height: 3, receipts: (h) => receipts[h - 1]! });
-    assert.equal(ix.height, 3);
-    assert.deepEqual(ix.indexOf(idOf("A1")), { typeCode: TYPE_A, index: 0 });
-    assert.deepEqual(ix.indexOf(idOf("A3")), { typeCode: TYPE_A, index: 1 });
-    assert.deepEqual(ix.indexOf(idOf("A4")), { typeCode: TYPE_A, index: 2 });
-    assert.deepEqual(ix.indexOf(idOf("B1", TYPE_B)), { typeCode: TYPE_B, index: 0 });
-    assert.equal(ix.indexOf(idOf("A2")), undefined);
-    assert.deepEqual(ix.licenses(TYPE_A), [idOf("A1"), idOf("A3"), idOf("A4")]);
+  it("gives each license the next position of its type, kept in state (licidx…)", () => {
+    const base = new MemoryState();
+    const o = new Overlay(base);
+    assert.equal(assignStatusIndex(o, TYPE_A, idOf("A1")), 0);
+    assert.equal(assignStatusIndex(o, TYPE_B, idOf("B1", TYPE_B)), 0);
+    assert.equal(assignStatusIndex(o, TYPE_A, idOf("A3")), 1);
+    base.apply(o.changes());
+    const o2 = new Overlay(base);
+    assert.equal(assignStatusIndex(o2, TYPE_A, idOf("A4")), 2);
+    base.apply(o2.changes());
+    assert.equal(readStatusIndex(base, idOf("A4")), 2);
+    assert.equal(readStatusIndex(base, idOf("B1", TYPE_B)), 0);
+    assert.equal(readStatusIndex(base, idOf("A2")), undefined);
+    assert.deepEqual(licensesInIndexOrder(base, TYPE_A), [idOf("A1"), idOf("A3"), idOf("A4")]);
+    assert.deepEqual(licensesInIndexOrder(base, TYPE_B), [idOf("B1", TYPE_B)]);
   });
 
   it("derives the bits from license records: revoke sets, reinstate clears", () => {

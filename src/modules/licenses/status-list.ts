@@ -82,55 +82,6 @@ export function decodeList(encodedList: string): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Index: issue order per type, from committed receipts
-
-export class StatusIndexer {
-  private synced = 0;
-  private readonly byType = new Map<string, string[]>();
-  private readonly byId = new Map<string, { typeCode: string; index: number }>();
-
-  /** The last height ingested. */
-  get height(): number {
-    return this.synced;
-  }
-
-  /** Ingests the receipts of `height`; heights must come in order (older ones are ignored). */
-  ingest(height: number, receipts: readonly Receipt[]): void {
-    if (height <= this.synced) return;
-    if (height !== this.synced + 1) throw new RangeError(`expected height ${this.synced + 1}, got ${height}`);
-    for (const r of receipts) {
-      if (r.status !== TX_OK) continue;
-      for (const e of r.events) {
-        if (e.module !== "licenses" || e.type !== "issued") continue;
-        const { licenseId, typeCode } = e.attributes;
-        if (typeof licenseId !== "string" || typeof typeCode !== "string" || this.byId.has(licenseId))
-          continue;
-        const list = this.byType.get(typeCode) ?? [];
-        this.byType.set(typeCode, list);
-        this.byId.set(licenseId, { typeCode, index: list.length });
-        list.push(licenseId);
-      }
-    }
-    this.synced = height;
-  }
-
-  /** Catches up with a chain: ingests every height after the last one up to `source.height`. */
-  syncTo(source: { height: number; receipts(height: number): readonly Receipt[] }): void {
-    const top = source.height;
-    for (let h = this.synced + 1; h <= top; h++) this.ingest(h, source.receipts(h));
-  }
-
-  indexOf(licenseId: string): { typeCode: string; index: number } | undefined {
-    return this.byId.get(licenseId);
-  }
-
-  /** The licenses of a type in index order. */
-  licenses(typeCode: string): readonly string[] {
-    return this.byType.get(typeCode) ?? [];
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Status list credentials
 
 export interface StatusListCredential {

@@ -72,7 +72,7 @@ export interface LicenseVcInput {
   validUntil: number;
   /** Address of the issuing account (the one whose key signs). */
   issuerAddress: Uint8Array;
-  /** The license's index in its type's status lists (status-list.ts `StatusIndexer`). */
+  /** The license's index in its type's status lists (assigned at issue: state.ts `assignStatusIndex`). */
   statusIndex: number;
   /** Base URL of the API that publishes the status lists, e.g. "https://zl.example.gov.cn". */
   statusBaseUrl: string;

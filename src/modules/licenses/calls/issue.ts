@@ -11,7 +11,7 @@ import { readAccount, readOrg } from "../../../execution/accounts.js";
 import { defineCall, type TxContext } from "../../../execution/module.js";
 import { toHex } from "../../../ledger/bytes.js";
 import type { ParsedLicenseId } from "../identifiers.js";
-import { encodeLicense, licenseKey, parseId, readLicense, requireType } from "../state.js";
+import { assignStatusIndex, encodeLicense, licenseKey, parseId, readLicense, requireType } from "../state.js";
 import {
   argAddress,
   argBytes,
@@ -97,6 +97,7 @@ export function writeNewLicense(
     issuedAt: ctx.height,
   };
   ctx.state.set(licenseKey(record.licenseId), encodeLicense(record));
+  const statusIndex = assignStatusIndex(ctx.state, record.typeCode, record.licenseId);
   ctx.emit("issued", {
     licenseId: record.licenseId,
     typeCode: record.typeCode,
@@ -106,6 +107,7 @@ export function writeNewLicense(
     holderAccount: record.holderAccount,
     previous: record.previous,
     validUntil: record.validUntil,
+    statusIndex,
   });
 }
 
