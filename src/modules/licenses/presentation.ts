@@ -312,7 +312,25 @@ export function decodePresentation(text: string): Presentation {
  */
 export class VerifiedHeaderCache {
   private readonly entries = new Map<string, true>();
+  /** Decoded headers and their hashes, by encoded bytes: many presentations share a header. */
+  private readonly decodedHeaders = new Map<string, { header: Header; hashHex: string; hash: Uint8Array }>();
   constructor(readonly max = 1024) {}
+  decoded(
+    encoded: Uint8Array,
+    hash: (d: Uint8Array) => Uint8Array,
+  ): { header: Header; hashHex: string; hash: Uint8Array } {
+    const key = toHex(encoded);
+    let d = this.decodedHeaders.get(key);
+    if (d === undefined) {
+      const header = headerFromCbor(decode(encoded));
+      const h = blockHash(hash, header);
+      d = { header, hash: h, hashHex: toHex(h) };
+      if (this.decodedHeaders.size >= this.max)
+        this.decodedHeaders.delete(this.decodedHeaders.keys().next().value as string);
+      this.decodedHeaders.set(key, d);
+    }
+    return d;
+  }
   has(hashHex: string): boolean {
     return this.entries.has(hashHex);
   }
@@ -419,9 +437,12 @@ export function verifyPresentation(opts: VerifyPresentationOptions, qrText: stri
   // 1. Shape.
   let p: Presentation;
   let header: Header;
+  let known: { hashHex: string; hash: Uint8Array } | undefined;
   try {
     p = decodePresentation(qrText);
-    header = headerFromCbor(decode(p.encodedHeader));
+    const d = opts.headerCache?.decoded(p.encodedHeader, hash);
+    header = d ? d.header : headerFromCbor(decode(p.encodedHeader));
+    known = d;
   } catch (err: unknown) {
     return fail("PRESENTATION_MALFORMED", (err as Error).message);
   }
@@ -434,8 +455,8 @@ export function verifyPresentation(opts: VerifyPresentationOptions, qrText: stri
       `the header is of chain "${header.chainId}", not "${opts.chainId}"`,
       at,
     );
-  const hashOfBlock = blockHash(hash, header);
-  const hashHex = toHex(hashOfBlock);
+  const hashOfBlock = known ? known.hash : blockHash(hash, header);
+  const hashHex = known ? known.hashHex : toHex(hashOfBlock);
   if (
     !opts.headerCache?.has(hashHex) ||
     !equalBytes(header.validatorsHash, trustedSetHash(suite, opts.validators))
