@@ -9,5 +9,7 @@ export interface PreparedBlock {
   txBytes: Uint8Array[];
   result: BlockResult;
   receiptsBytes: Uint8Array[];
+  /** The block's state changes (computed once: the trie update and the store both use them). */
+  changes: Array<{ key: Uint8Array; value: Uint8Array | null }>;
   trie: TrieUpdate;
 }

@@ -10,7 +10,8 @@ export interface StateReader {
 }
 
 /** Keys are handled as latin1 strings internally: a cheap, collision-free map key for bytes. */
-const keyString = (key: Uint8Array): string => Buffer.from(key).toString("latin1");
+const keyString = (key: Uint8Array): string =>
+  Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
 export const keyBytes = (k: string): Uint8Array => new Uint8Array(Buffer.from(k, "latin1"));
 
 export class Overlay implements StateReader {

@@ -139,7 +139,8 @@ export class Chain {
     const hash = (d: Uint8Array) => this.suite.hash(d);
     const txBytes = result.included.map((t) => t.bytes);
     const receiptsBytes = result.receipts.map(encodeReceipt);
-    const trie = this.trie.update(head.rootNodeKey, ctx.height, result.state.changes());
+    const changes = result.state.changes();
+    const trie = this.trie.update(head.rootNodeKey, ctx.height, changes);
     const vHash = validatorsHash(hash, this.validators());
     const header: Header = {
       chainId: ctx.chainId,
@@ -155,7 +156,7 @@ export class Chain {
       txCount: txBytes.length,
     };
     const block: Block = { header, txs: result.included.map((t) => t.tx) };
-    return { block, hash: blockHash(hash, header), txBytes, result, receiptsBytes, trie };
+    return { block, hash: blockHash(hash, header), txBytes, result, receiptsBytes, changes, trie };
   }
 
   /** Persists a decided block with its commit certificate in one atomic, durable write. */
@@ -172,7 +173,7 @@ export class Chain {
       commitBytes: encodeCommit(commit),
       receiptsBytes: encodeArrayOfEncoded(p.receiptsBytes),
       txIds: p.result.included.map((t) => t.id),
-      changes: p.result.state.changes(),
+      changes: p.changes,
       newNodes: p.trie.newNodes,
       staleNodeKeys: p.trie.staleNodeKeys,
       head: {
