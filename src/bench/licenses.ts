@@ -11,7 +11,7 @@
  *    proof, one holder signature and the disclosures. p50/p99 are per verification.
  * The raw single-core signature verification rate is measured in the same run for reference.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initHome } from "../cli/init.js";
@@ -28,6 +28,7 @@ import { ZlClient } from "../sdk/client.js";
 import { subscribeBlocks } from "../sdk/events.js";
 import { keySigner, type PreparedLicense, prepareLicense, presentLicense } from "../sdk/licenses.js";
 import { Signer } from "../sdk/signer.js";
+import { sleep, submitUntilAccepted, waitCommitted } from "./load.js";
 import { percentile } from "./single-node.js";
 import { spawnNode } from "./spawn-node.js";
 
@@ -72,25 +73,6 @@ const FIELDS = [
   { name: "KZ_JYFW", type: "text", required: false },
 ];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitCommitted(client: ZlClient, tx: DecodedTx): Promise<number> {
-  for (let i = 0; i < 600; i++) {
-    const t = (await client.getTx(toHex(tx.id)).catch(() => ({ status: "pending" }))) as {
-      status: string;
-      height?: number;
-      receipt?: { code: string };
-    };
-    if (t.status === "committed") {
-      if (t.receipt && t.receipt.code !== "OK")
-        throw new Error(`setup transaction failed: ${t.receipt.code}`);
-      return t.height ?? 0;
-    }
-    await sleep(50);
-  }
-  throw new Error("setup transaction did not commit");
-}
-
 export async function runLicenseBench(o: LicenseBenchOptions): Promise<LicenseBenchResult> {
   const log = o.log ?? (() => {});
   const suite = getSuite(o.suite);
@@ -108,10 +90,9 @@ export async function runLicenseBench(o: LicenseBenchOptions): Promise<LicenseBe
     orgName: "Bench",
     orgCode: MARKET,
     port: 0,
+    config: { logLevel: "warn", logFile: join(home, "node.log") },
   });
   const paths = homePaths(home);
-  const cfg = JSON.parse(readFileSync(paths.config, "utf8"));
-  writeFileSync(paths.config, JSON.stringify({ ...cfg, logLevel: "warn", logFile: join(home, "node.log") }));
   const node = await spawnNode(home);
   try {
     const client = new ZlClient(node.api);
@@ -208,18 +189,11 @@ export async function runLicenseBench(o: LicenseBenchOptions): Promise<LicenseBe
       const inFlight = new Set<Promise<void>>();
       for (let i = 0; i < txs.length; i += batch) {
         const chunk = txs.slice(i, i + batch);
-        const p = (async () => {
-          for (;;) {
-            try {
-              const r = await client.submitBatch(chunk.map((t) => t.bytes));
-              rejected += r.results.filter((x) => !x.ok).length;
-              return;
-            } catch (err: unknown) {
-              if ((err as { status?: number }).status !== 503) throw err;
-              await sleep(20);
-            }
-          }
-        })().finally(() => inFlight.delete(p));
+        const p = submitUntilAccepted(client, chunk)
+          .then((n) => {
+            rejected += n;
+          })
+          .finally(() => inFlight.delete(p));
         inFlight.add(p);
         if (inFlight.size >= 4) await Promise.race(inFlight);
       }

@@ -7,7 +7,7 @@
  * single-core signature-verification rate in the same run — the physical limit of the design.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initHome } from "../cli/init.js";
@@ -21,6 +21,7 @@ import { homePaths, readPrivateKey } from "../node/home.js";
 import { ZlClient } from "../sdk/client.js";
 import { subscribeBlocks } from "../sdk/events.js";
 import { Signer } from "../sdk/signer.js";
+import { submitUntilAccepted, waitCommitted } from "./load.js";
 import { spawnNode } from "./spawn-node.js";
 
 export interface BenchOptions {
@@ -113,18 +114,11 @@ async function sendAndWait(
     const chunk = txs.slice(i, i + batch);
     const t0 = performance.now();
     for (let k = i; k < i + chunk.length; k++) submittedAt.set(ids[k]!, t0);
-    const p = (async () => {
-      for (;;) {
-        try {
-          const r = await client.submitBatch(chunk.map((t) => t.bytes));
-          rejected += r.results.filter((x) => !x.ok).length;
-          return;
-        } catch (err: unknown) {
-          if ((err as { status?: number }).status !== 503) throw err;
-          await new Promise((r) => setTimeout(r, 20)); // back-pressure: the mempool is full
-        }
-      }
-    })().finally(() => inFlight.delete(p));
+    const p = submitUntilAccepted(client, chunk)
+      .then((n) => {
+        rejected += n;
+      })
+      .finally(() => inFlight.delete(p));
     inFlight.add(p);
     if (inFlight.size >= window) await Promise.race(inFlight);
   }
@@ -169,13 +163,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     orgName: "Bench",
     orgCode: "11100000000000000X",
     port: 0,
+    config: { blockIntervalMs, logLevel: "warn", logFile: join(home, "node.log") },
   });
   const paths = homePaths(home);
-  const cfg = JSON.parse(readFileSync(paths.config, "utf8"));
-  writeFileSync(
-    paths.config,
-    JSON.stringify({ ...cfg, blockIntervalMs, logLevel: "warn", logFile: join(home, "node.log") }),
-  );
   const node = await spawnNode(home);
   try {
     const client = new ZlClient(node.api);
@@ -193,14 +183,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       }),
     );
     await client.submitBatch(enrol.map((t) => t.bytes));
-    const last = enrol[enrol.length - 1]!;
-    for (let i = 0; i < 400; i++) {
-      const t = (await client.getTx(toHex(last.id)).catch(() => ({ status: "pending" }))) as {
-        status: string;
-      };
-      if (t.status === "committed") break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitCommitted(client, enrol[enrol.length - 1]!);
     // Phase 1 sends `txs` as fast as the node takes them (throughput); phase 2 sends a further
     // `latencyTxs` paced at half the measured throughput (latency at a sustainable load).
     const latencyTxs = Math.max(1000, Math.floor(o.txs / 4));

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -35,13 +35,9 @@ describe("crash safety (kill -9 under load, real processes)", () => {
       orgName: "Crash test",
       orgCode: "11100000000000000X",
       port: 0,
+      config: { blockIntervalMs: 15, logLevel: "warn", logFile: join(home, "node.log") },
     });
     const paths = homePaths(home);
-    const cfg = JSON.parse(readFileSync(paths.config, "utf8"));
-    writeFileSync(
-      paths.config,
-      JSON.stringify({ ...cfg, blockIntervalMs: 15, logLevel: "warn", logFile: join(home, "node.log") }),
-    );
     const genesis = readGenesisFile(paths.genesis);
     const admin = Signer.fromPem("intl", readFileSync(paths.key("admin"), "utf8"));
     const acked = new Map<string, Acked>();

@@ -1,5 +1,5 @@
 /** Test support: a real node (real LevelDB, real HTTP) in a temporary home. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serveApi } from "../api/server.js";
@@ -31,10 +31,9 @@ export async function startTestNode(suite: SuiteId, config: Partial<NodeConfig> 
     orgName: "市场监督管理局",
     orgCode: "11100000000000000X",
     port: 0,
+    config: { blockIntervalMs: 20, logLevel: "silent", ...config },
   });
   const paths = homePaths(home);
-  const cfg = JSON.parse(readFileSync(paths.config, "utf8"));
-  writeFileSync(paths.config, JSON.stringify({ ...cfg, blockIntervalMs: 20, logLevel: "silent", ...config }));
   const genesis = readGenesisFile(paths.genesis);
   const admin = Signer.fromPem(suite, readFileSync(paths.key("admin"), "utf8"));
   const t: TestNode = {

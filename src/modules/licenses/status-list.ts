@@ -10,15 +10,12 @@
  * at least 131,072 bits (16 KB), and grows by 131,072 bits at a time when a type has more
  * licenses. `encodedList` = "u" (multibase base64url) + base64url-no-pad(GZIP(bits)).
  *
- * The index of a license in its type's lists is its issue order: the 0-based ordinal of its
- * `licenses.issued` event among the type's `issued` events of successful transactions, in chain
- * order (height, transaction, event). `StatusIndexer` derives it from the committed receipts, so
- * every node computes the same index and no state key is needed; renew gives the new version its
- * own `issued` event, hence its own index.
+ * The index of a license in its type's lists is its issue order, assigned by the `issue` and
+ * `renew` calls and kept in state (state.ts `assignStatusIndex`), so every node reads the same
+ * index with a proof, and a renewal gets its own.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { StateReader } from "../../execution/state-view.js";
-import { type Receipt, TX_OK } from "../../ledger/block.js";
 import { base64url, fromBase64url } from "./did.js";
 import { readLicense } from "./state.js";
 import type { StatusCode } from "./types.js";
