@@ -177,7 +177,10 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
           org: v.org,
         })),
         mempool: { txs: node.mempool.size, bytes: node.mempool.sizeBytes },
-        consensus: { mode: "single-validator", producing: node.producing },
+        consensus: node.consensusStatus()
+          ? { mode: "tendermint", ...node.consensusStatus() }
+          : { mode: "single-validator", producing: node.producing },
+        peers: node.peers().map((p) => ({ nodeId: p.nodeId, height: p.height })),
       };
     },
   );

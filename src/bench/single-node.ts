@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initHome } from "../cli/init.js";
+import { initTestnet } from "../cli/testnet.js";
 import { getSuite } from "../crypto/index.js";
 import type { SuiteId } from "../crypto/suite.js";
 import { measureVerifyRate } from "../crypto/verify-pool.js";
@@ -26,6 +27,8 @@ import { spawnNode } from "./spawn-node.js";
 
 export interface BenchOptions {
   suite: SuiteId;
+  /** Validator processes: 0 (default) = a single-validator node; N ≥ 1 = an N-node Tendermint testnet. */
+  nodes?: number;
   txs: number;
   senders: number;
   batch?: number;
@@ -33,8 +36,10 @@ export interface BenchOptions {
 }
 
 export interface BenchResult {
-  bench: "single-node";
+  bench: "single-node" | "network";
   suite: SuiteId;
+  /** Validator processes (1 for the single-validator node). */
+  nodes: number;
   txs: number;
   committed: number;
   tps: number;
@@ -51,6 +56,9 @@ export interface BenchResult {
   senders: number;
   duration_s: number;
 }
+
+/** timeout_commit of the network benchmark: long enough for a block to gather transactions. */
+const NETWORK_BLOCK_INTERVAL_MS = 100;
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -93,7 +101,7 @@ interface PhaseResult {
  * waits for their commits, and reports throughput and submit-to-commit latency.
  */
 async function sendAndWait(
-  client: ZlClient,
+  clients: ZlClient[],
   txs: DecodedTx[],
   batch: number,
   window: number,
@@ -114,7 +122,7 @@ async function sendAndWait(
     const chunk = txs.slice(i, i + batch);
     const t0 = performance.now();
     for (let k = i; k < i + chunk.length; k++) submittedAt.set(ids[k]!, t0);
-    const p = submitUntilAccepted(client, chunk)
+    const p = submitUntilAccepted(clients[(i / batch) % clients.length]!, chunk)
       .then((n) => {
         rejected += n;
       })
@@ -154,21 +162,45 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   log(`raw ${o.suite} signature verification: ${sigRate.toFixed(0)}/s on one core`);
 
   const home = mkdtempSync(join(tmpdir(), `zl-bench-${o.suite}-`));
-  const blockIntervalMs = DEFAULT_CONFIG.blockIntervalMs;
-  initHome({
-    home,
-    suite: o.suite,
-    chainId: "zl-bench",
-    orgId: "market",
-    orgName: "Bench",
-    orgCode: "11100000000000000X",
-    port: 0,
-    config: { blockIntervalMs, logLevel: "warn", logFile: join(home, "node.log") },
-  });
-  const paths = homePaths(home);
-  const node = await spawnNode(home);
+  const nodes = o.nodes ?? 0;
+  const blockIntervalMs = nodes > 0 ? NETWORK_BLOCK_INTERVAL_MS : DEFAULT_CONFIG.blockIntervalMs;
+  // ZL_BENCH_LOG=debug keeps per-block logs; ZL_BENCH_KEEP=1 keeps the homes for inspection.
+  const logLevel = (process.env.ZL_BENCH_LOG ?? "warn") as "warn";
+  const config = { blockIntervalMs, logLevel };
+  let homes: string[];
+  if (nodes === 0) {
+    initHome({
+      home,
+      suite: o.suite,
+      chainId: "zl-bench",
+      orgId: "market",
+      orgName: "Bench",
+      orgCode: "11100000000000000X",
+      port: 0,
+      config: { ...config, logFile: join(home, "node.log") },
+    });
+    homes = [home];
+  } else {
+    // Random port bases keep concurrent runs on one machine apart.
+    const base = 20_000 + Math.floor(Math.random() * 400) * 100;
+    const m = initTestnet({
+      dir: home,
+      nodes,
+      suite: o.suite,
+      chainId: "zl-bench",
+      p2pPort: base,
+      apiPort: base + 50,
+      config,
+    });
+    homes = m.nodes.map((n) => n.home);
+  }
+  const paths = homePaths(homes[0]!);
+  const procs = await Promise.all(homes.map((h) => spawnNode(h)));
+  const node = procs[0]!;
   try {
-    const client = new ZlClient(node.api);
+    // Load goes to every node in turn, as clients of different departments would send it.
+    const clients = procs.map((p) => new ZlClient(p.api));
+    const client = clients[0]!;
     const g = await client.trustedGenesis();
     const admin = new Signer(suite, readPrivateKey(suite, paths.key("admin")));
     const senders = Array.from({ length: o.senders }, () => Signer.generate(suite));
@@ -201,14 +233,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     try {
       log(`phase 1: ${flood.length} transactions as fast as accepted, in batches of ${batch}`);
       const blocksBefore = blocks;
-      const sat = await sendAndWait(client, flood, batch, 4, 0, committedAt);
+      const sat = await sendAndWait(clients, flood, batch, 4, 0, committedAt);
       const floodBlocks = blocks - blocksBefore;
       const rate = Math.max(100, sat.tps / 2);
       log(
         `phase 1: ${sat.tps.toFixed(0)} tx/s; phase 2: ${paced.length} transactions paced at ${rate.toFixed(0)} tx/s`,
       );
       const lat = await sendAndWait(
-        client,
+        clients,
         paced,
         Math.max(1, Math.round(rate / 100)),
         64,
@@ -216,8 +248,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         committedAt,
       );
       return {
-        bench: "single-node",
+        bench: nodes > 0 ? "network" : "single-node",
         suite: o.suite,
+        nodes: Math.max(1, nodes),
         txs: flood.length,
         committed: sat.committed,
         tps: sat.tps,
@@ -236,8 +269,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       sub.close();
     }
   } finally {
-    node.child.kill("SIGTERM");
-    await node.exited;
-    rmSync(home, { recursive: true, force: true });
+    for (const p of procs) p.child.kill("SIGTERM");
+    await Promise.all(procs.map((p) => p.exited));
+    if (process.env.ZL_BENCH_KEEP === "1") log(`kept ${home}`);
+    else rmSync(home, { recursive: true, force: true });
   }
 }

@@ -18,6 +18,7 @@ import { ZlClient } from "../sdk/client.js";
 import { Signer } from "../sdk/signer.js";
 import { initHome } from "./init.js";
 import { registerLicenseCommands } from "./license.js";
+import { initTestnet, startTestnet, stopTestnet, testnetStatus } from "./testnet.js";
 
 const program = new Command();
 program.name("zl").description("ZhengLian (政链) consortium blockchain node and tools").showHelpAfterError();
@@ -45,6 +46,90 @@ async function runNode(home: string, json: boolean): Promise<void> {
   process.once("SIGINT", () => void shutdown("SIGINT"));
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
 }
+
+const testnet = program
+  .command("testnet")
+  .description("a local consortium: N department nodes on loopback, each its own OS process");
+
+testnet
+  .command("init")
+  .description("write genesis, keys, node certificates and configs for N validators")
+  .requiredOption("--dir <dir>", "directory for the testnet")
+  .option("--nodes <n>", "number of nodes (one department each)", "4")
+  .option("--validators <n>", "how many of them validate (default: all)")
+  .addOption(suiteOption())
+  .option("--chain-id <id>", "chain id", "zl-testnet")
+  .option("--p2p-port <port>", "first P2P port (node i uses port + i)", "26700")
+  .option("--api-port <port>", "first API port (node i uses port + i)", "26800")
+  .option("--json", "print JSON")
+  .action((o) => {
+    const m = initTestnet({
+      dir: o.dir,
+      nodes: Number(o.nodes),
+      ...(o.validators ? { validators: Number(o.validators) } : {}),
+      suite: o.suite,
+      chainId: o.chainId,
+      p2pPort: Number(o.p2pPort),
+      apiPort: Number(o.apiPort),
+    });
+    out(
+      o.json,
+      m,
+      `Testnet ${m.chainId} (${m.suite}) with ${m.nodes.length} nodes written to ${o.dir}.\nStart it with: zl testnet start --dir ${o.dir}`,
+    );
+  });
+
+testnet
+  .command("start")
+  .description("start every node of the testnet as a background process")
+  .requiredOption("--dir <dir>", "directory of the testnet")
+  .option("--json", "print JSON")
+  .action(async (o) => {
+    const nodes = await startTestnet(o.dir);
+    out(
+      o.json,
+      nodes.map((n) => ({ nodeId: n.nodeId, api: n.api, p2p: n.p2p, pid: n.pid, up: n.up })),
+      nodes
+        .map((n) => `${n.nodeId}  ${n.up ? "up  " : "DOWN"}  API ${n.api}  P2P ${n.p2p}  pid ${n.pid}`)
+        .join("\n"),
+    );
+    if (nodes.some((n) => !n.up)) process.exitCode = 1;
+  });
+
+testnet
+  .command("stop")
+  .description("stop every node of the testnet")
+  .requiredOption("--dir <dir>", "directory of the testnet")
+  .option("--json", "print JSON")
+  .action(async (o) => {
+    const r = await stopTestnet(o.dir);
+    out(o.json, r, r.map((n) => `${n.nodeId}  ${n.stopped ? "stopped" : "was not running"}`).join("\n"));
+  });
+
+testnet
+  .command("status")
+  .description("each node's height, round and peers")
+  .requiredOption("--dir <dir>", "directory of the testnet")
+  .option("--json", "print JSON")
+  .action(async (o) => {
+    const r = await testnetStatus(o.dir);
+    out(
+      o.json,
+      r,
+      r
+        .map((n) => {
+          const s = n.status as {
+            height?: number;
+            consensus?: { round?: number; stalled?: boolean };
+            peers?: unknown[];
+          } | null;
+          return s
+            ? `${n.nodeId}  height ${s.height}  round ${s.consensus?.round ?? 0}${s.consensus?.stalled ? "  STALLED" : ""}  peers ${s.peers?.length ?? 0}  ${n.api}`
+            : `${n.nodeId}  down  ${n.api}`;
+        })
+        .join("\n"),
+    );
+  });
 
 program
   .command("init")
@@ -242,27 +327,48 @@ program
 
 program
   .command("bench")
-  .description("benchmark a durable single-validator node: committed tx/s and submit-to-commit latency")
+  .description(
+    "benchmark committed tx/s and submit-to-commit latency: a durable single-validator node, or --nodes N validator processes running Tendermint",
+  )
   .addOption(suiteOption())
+  .option("--nodes <list>", "validator processes, e.g. 4 or 4,7,10 (default: one single-validator node)")
   .option("--txs <n>", "transactions to send", "40000")
   .option("--senders <n>", "distinct sender accounts", "200")
   .option("--json", "print one JSON object")
   .action(async (o) => {
-    const r = await runBench({
-      suite: o.suite,
-      txs: Number(o.txs),
-      senders: Number(o.senders),
-      log: o.json ? () => {} : (m) => console.error(m),
-    });
-    out(
-      o.json,
-      r,
-      [
-        `suite ${r.suite}: ${r.committed}/${r.txs} transactions committed at ${r.tps.toFixed(0)} tx/s (saturated; p50 ${r.saturated_p50_ms.toFixed(0)} ms, p99 ${r.saturated_p99_ms.toFixed(0)} ms)`,
-        `latency at ${r.latency_load_tps.toFixed(0)} tx/s offered: p50 ${r.p50_ms.toFixed(1)} ms, p99 ${r.p99_ms.toFixed(1)} ms`,
-        `raw signature verification on one core: ${r.sig_verify_per_s.toFixed(0)}/s`,
-      ].join("\n"),
-    );
+    const sizes: number[] = o.nodes ? String(o.nodes).split(",").map(Number) : [0];
+    if (sizes.some((n) => !Number.isSafeInteger(n) || n < 0 || n > 32))
+      throw new ZlError("BENCH_BAD_NODES", "--nodes takes validator counts 1..32, comma-separated");
+    const results = [];
+    for (const nodes of sizes) {
+      const r = await runBench({
+        suite: o.suite,
+        nodes,
+        txs: Number(o.txs),
+        senders: Number(o.senders),
+        log: o.json ? () => {} : (m) => console.error(m),
+      });
+      results.push(r);
+      if (!o.json)
+        console.log(
+          [
+            `${r.bench === "network" ? `${r.nodes} validators` : "single validator"}, suite ${r.suite}: ${r.committed}/${r.txs} transactions committed at ${r.tps.toFixed(0)} tx/s (saturated; p50 ${r.saturated_p50_ms.toFixed(0)} ms, p99 ${r.saturated_p99_ms.toFixed(0)} ms)`,
+            `latency at ${r.latency_load_tps.toFixed(0)} tx/s offered: p50 ${r.p50_ms.toFixed(1)} ms, p99 ${r.p99_ms.toFixed(1)} ms`,
+            `raw signature verification on one core: ${r.sig_verify_per_s.toFixed(0)}/s`,
+          ].join("\n"),
+        );
+    }
+    if (o.json) {
+      const first = results[0]!;
+      const scaling = results.map((r) => ({
+        nodes: r.nodes,
+        tps: r.tps,
+        p50_ms: r.p50_ms,
+        p99_ms: r.p99_ms,
+        saturated_p50_ms: r.saturated_p50_ms,
+      }));
+      console.log(JSON.stringify(results.length > 1 ? { ...first, scaling } : first, null, 2));
+    }
   });
 
 registerLicenseCommands(program); // `zl license …` and `zl bench licenses`

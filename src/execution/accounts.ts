@@ -2,9 +2,13 @@
  * Accounts, organizations and roles as they live in state. These records are the source of
  * truth for authorization: every transaction is checked against them at execution.
  *
- *   org/<orgId>       → {id, name, code, rootPublicKey, status}
+ *   orgs              → [orgId…] every organization ever admitted, in admission order
+ *   org/<orgId>       → {id, name, code, rootPublicKey, status: active|suspended|removed}
  *   acct/<address>    → {publicKey, org, roles, status, enrolledAt}
  *   nonce/<address>   → next nonce (uint)
+ *
+ * Only an active organization's accounts may transact (admission: AUTH_ORG_INACTIVE). An
+ * organization removed by governance keeps its record and id, which are never reused.
  */
 import { type CborValue, decode, encode } from "../codec/cbor.js";
 import { RejectedError } from "../errors/index.js";
@@ -20,6 +24,7 @@ export function isRole(v: unknown): v is Role {
 }
 
 export type Status = "active" | "suspended";
+export type OrgStatus = Status | "removed";
 
 export interface Organization {
   id: string;
@@ -27,7 +32,7 @@ export interface Organization {
   /** Unified social credit code (统一社会信用代码) of the department. */
   code: string;
   rootPublicKey: Uint8Array;
-  status: Status;
+  status: OrgStatus;
 }
 
 export interface Account {
@@ -56,8 +61,24 @@ export function decodeOrg(bytes: Uint8Array): Organization {
     name: readText(m.name, "org.name", 128),
     code: readText(m.code, "org.code", 18),
     rootPublicKey: readBytes(m.rootPublicKey, "org.rootPublicKey"),
-    status: readText(m.status, "org.status", 16) as Status,
+    status: readText(m.status, "org.status", 16) as OrgStatus,
   };
+}
+
+export const ORGS_KEY = stateKey("orgs");
+
+export const encodeOrgIds = (ids: readonly string[]): Uint8Array => encode([...ids]);
+
+/** Every organization ever admitted (active or not), in admission order. */
+export function readOrgIds(state: StateReader): string[] {
+  const raw = state.get(ORGS_KEY);
+  if (!raw) return [];
+  return readArray(decode(raw), "orgs").map((id) => readText(id, "orgs[]", 32));
+}
+
+/** The organizations that are members now: those whose record says active. */
+export function activeOrgIds(state: StateReader): string[] {
+  return readOrgIds(state).filter((id) => readOrg(state, id)?.status === "active");
 }
 
 export function encodeAccount(a: Account): Uint8Array {

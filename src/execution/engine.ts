@@ -11,6 +11,10 @@
  *  4. arguments are parsed by the call's schema, then the handler runs against a transaction
  *     overlay; if it throws a coded error, its writes and events are discarded and the receipt
  *     records the code.
+ *
+ * After the last transaction, each module's `endBlock` hook runs, in registry order, on the same
+ * block overlay (its writes are part of the block's state changes); its events are listed in
+ * `BlockResult.endBlockEvents`, since they belong to no transaction.
  */
 import type { CborValue } from "../codec/cbor.js";
 import { RejectedError, ZlError } from "../errors/index.js";
@@ -25,13 +29,16 @@ import {
   readNonce,
   readOrg,
 } from "./accounts.js";
-import type { BlockContext, CallDef, Module } from "./module.js";
+import type { BlockContext, CallDef, EndBlockContext, Module } from "./module.js";
 import { Overlay, type StateReader } from "./state-view.js";
 
 export class ModuleRegistry {
   private readonly modules = new Map<string, Module>();
+  /** The modules with an end-of-block hook, in registry order (computed once). */
+  readonly withEndBlock: readonly Module[];
   constructor(modules: Module[]) {
     for (const m of modules) this.modules.set(m.name, m);
+    this.withEndBlock = [...this.modules.values()].filter((m) => m.endBlock !== undefined);
   }
   call(module: string, call: string): CallDef<never> | undefined {
     const m = this.modules.get(module);
@@ -111,6 +118,8 @@ export interface BlockResult {
   included: DecodedTx[];
   excluded: Array<{ tx: DecodedTx; error: ZlError }>;
   state: Overlay;
+  /** Events of the modules' end-of-block hooks, in the order emitted. */
+  endBlockEvents: Event[];
 }
 
 /** Executes one admitted transaction into `block`; returns its receipt. */
@@ -174,5 +183,24 @@ export function executeBlock(
     receipts.push(executeTx(state, ctx, admission, dtx));
     included.push(dtx);
   }
-  return { receipts, included, excluded, state };
+  const endBlockEvents = runEndBlock(state, ctx, registry);
+  return { receipts, included, excluded, state, endBlockEvents };
+}
+
+/**
+ * Runs every module's end-of-block hook on the block overlay. A hook reports protocol outcomes
+ * as events, never by throwing: whatever it throws (coded or not) propagates and halts the node.
+ */
+function runEndBlock(state: Overlay, ctx: BlockContext, registry: ModuleRegistry): Event[] {
+  const events: Event[] = [];
+  for (const m of registry.withEndBlock) {
+    const hookCtx: EndBlockContext = {
+      ...ctx,
+      state,
+      emit: (type: string, attributes: { [key: string]: CborValue }) =>
+        events.push({ module: m.name, type, attributes }),
+    };
+    m.endBlock?.(hookCtx);
+  }
+  return events;
 }

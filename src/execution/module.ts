@@ -6,6 +6,7 @@
 import type { CborValue } from "../codec/cbor.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import type { Event } from "../ledger/block.js";
+import { type ChainParams, DEFAULT_PARAMS } from "../ledger/genesis.js";
 import type { Account, Role } from "./accounts.js";
 import type { Overlay, StateReader } from "./state-view.js";
 
@@ -14,6 +15,17 @@ export interface BlockContext {
   height: number;
   time: number;
   suite: CryptoSuite;
+  /**
+   * The chain's parameters from genesis. Nodes must pass them; when absent (unit tests that
+   * build a context by hand), modules use DEFAULT_PARAMS — see `chainParams`.
+   */
+  params?: ChainParams;
+}
+
+/** What a module's end-of-block hook sees: the block, its state overlay and an event sink. */
+export interface EndBlockContext extends BlockContext {
+  state: Overlay;
+  emit(type: string, attributes: { [key: string]: CborValue }): void;
 }
 
 export interface TxContext extends BlockContext {
@@ -47,6 +59,17 @@ export interface Module {
   name: string;
   calls: Record<string, CallDef<never>>;
   queries: Record<string, QueryDef<never>>;
+  /**
+   * Runs once per block after its transactions, in registry order, writing to the block's
+   * overlay. It must be deterministic and cheap when nothing is due (one state read, say). It
+   * must not throw for a protocol outcome: anything thrown here is a bug and halts the node.
+   */
+  endBlock?(ctx: EndBlockContext): void;
+}
+
+/** The chain parameters in force for a block: those of genesis, or the defaults in tests. */
+export function chainParams(ctx: BlockContext): ChainParams {
+  return ctx.params ?? DEFAULT_PARAMS;
 }
 
 export function defineCall<A>(def: CallDef<A>): CallDef<never> {

@@ -185,3 +185,19 @@ export function voteSignBytes(
 ): Uint8Array {
   return encode(["zl/vote", chainId, type, height, round, hash]);
 }
+
+/**
+ * What a proposer signs for ⟨PROPOSAL, height, round, block, validRound⟩: the block travels beside
+ * it and is named by its hash, so the signature covers exactly one block.
+ *   proposal sign bytes = encode(["zl/proposal", chainId, height, round, validRound, blockHash])
+ * validRound is −1 or the round of the polka that justifies re-proposing the block.
+ */
+export function proposalSignBytes(
+  chainId: string,
+  height: number,
+  round: number,
+  validRound: number,
+  hash: Uint8Array,
+): Uint8Array {
+  return encode(["zl/proposal", chainId, height, round, validRound, hash]);
+}

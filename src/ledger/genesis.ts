@@ -19,6 +19,14 @@ export interface ChainParams {
   maxBlockTxs: number;
   /** Largest total size of a block's transactions. */
   maxBlockBytes: number;
+  /** Blocks a governance proposal stays open for votes after the block that proposed it. */
+  governanceVotingBlocks: number;
+  /**
+   * Delay d (≥ 2) between the block a in which a governance proposal passes and the first block
+   * a + d that the change governs: the end-of-block hook of block a + d − 1 applies it, so that
+   * header a + d − 1 already commits the next validator set.
+   */
+  validatorChangeDelay: number;
 }
 
 export interface GenesisOrg {
@@ -41,7 +49,12 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxTxBytes: 64 * 1024,
   maxBlockTxs: 10_000,
   maxBlockBytes: 8 * 1024 * 1024,
+  governanceVotingBlocks: 1000,
+  validatorChangeDelay: 2,
 };
+
+/** The smallest validator-change delay: a change can never apply in the block that passed it. */
+export const MIN_VALIDATOR_CHANGE_DELAY = 2;
 
 /** JSON form of genesis (keys in hex), as written to genesis.json. */
 export interface GenesisJson {
@@ -60,6 +73,9 @@ function bad(message: string): never {
 /** Organization (department) identifiers: short lowercase names, e.g. "market", "tax". */
 export const ORG_ID_PATTERN = /^[a-z][a-z0-9-]{1,31}$/;
 
+/** Unified social credit code (统一社会信用代码, GB 32100): 18 characters, no I, O, S, V or Z. */
+export const USCC_PATTERN = /^[0-9A-HJ-NPQRTUWXY]{18}$/;
+
 const CHAIN_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export function parseGenesis(json: unknown, publicKeyLength: (suite: SuiteId) => number): Genesis {
@@ -74,6 +90,8 @@ export function parseGenesis(json: unknown, publicKeyLength: (suite: SuiteId) =>
   const params = { ...DEFAULT_PARAMS, ...(g.params ?? {}) };
   for (const [k, v] of Object.entries(params))
     if (!Number.isSafeInteger(v) || (v as number) <= 0) bad(`params.${k} must be a positive integer`);
+  if (params.validatorChangeDelay < MIN_VALIDATOR_CHANGE_DELAY)
+    bad(`params.validatorChangeDelay must be at least ${MIN_VALIDATOR_CHANGE_DELAY}`);
   const keyLen = publicKeyLength(suite);
   const key = (hex: unknown, where: string) => {
     const k = typeof hex === "string" ? fromHexOrUndefined(hex) : undefined;
@@ -89,7 +107,7 @@ export function parseGenesis(json: unknown, publicKeyLength: (suite: SuiteId) =>
     ids.add(o.id);
     if (typeof o.name !== "string" || o.name.length === 0 || o.name.length > 128)
       bad(`orgs[${i}].name is required`);
-    if (typeof o.code !== "string" || !/^[0-9A-HJ-NPQRTUWXY]{18}$/.test(o.code))
+    if (typeof o.code !== "string" || !USCC_PATTERN.test(o.code))
       bad(`orgs[${i}].code must be an 18-character unified social credit code`);
     return {
       id: o.id,

@@ -68,6 +68,18 @@ export class Mempool {
   }
 
   /**
+   * Whether exactly these signed bytes were admitted here, so their signature was already checked.
+   * A proposed block's transactions found here need no second check; the id alone is not enough,
+   * since it excludes the signature.
+   */
+  holdsVerified(id: string, bytes: Uint8Array): boolean {
+    const held = this.byId.get(id);
+    if (!held || held.bytes.length !== bytes.length) return false;
+    for (let i = 0; i < bytes.length; i++) if (held.bytes[i] !== bytes[i]) return false;
+    return true;
+  }
+
+  /**
    * Admits a batch. `state` is the latest committed state and `ctx` the context of the next block.
    * Results are in input order; one bad transaction does not affect the others.
    */

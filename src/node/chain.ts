@@ -4,14 +4,21 @@
  * re-executes proposed ones, and commits decided blocks atomically.
  */
 
-import { decode, encodeArrayOfEncoded } from "../codec/cbor.js";
+import { decode, encode, encodeArrayOfEncoded } from "../codec/cbor.js";
+import {
+  genesisProposerState,
+  nextHeightState,
+  type ProposerState,
+  proposerForRound,
+  rebasePriorities,
+} from "../consensus/tendermint/proposer.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { FatalError, NotFoundError } from "../errors/index.js";
 import { type BlockResult, executeBlock, type ModuleRegistry } from "../execution/engine.js";
 import { genesisState, VALIDATORS_KEY } from "../execution/genesis-state.js";
 import type { BlockContext } from "../execution/module.js";
 import type { PreparedBlock } from "../execution/prepared-block.js";
-import type { StateReader } from "../execution/state-view.js";
+import { type Overlay, type StateReader, stateKey } from "../execution/state-view.js";
 import {
   type Block,
   blockHash,
@@ -28,7 +35,7 @@ import {
 import { equalBytes, toHex } from "../ledger/bytes.js";
 import { encodeGenesis, type Genesis } from "../ledger/genesis.js";
 import { merkleRoot } from "../ledger/merkle.js";
-import type { DecodedTx } from "../ledger/tx.js";
+import { type DecodedTx, decodeTx } from "../ledger/tx.js";
 import { type Validator, validatorsHash } from "../ledger/validators.js";
 import type { Logger } from "../log/logger.js";
 import type { StateProof } from "../state/proof.js";
@@ -44,6 +51,31 @@ export interface StateAt {
 }
 
 export type { PreparedBlock };
+
+/**
+ * The proposer-selection priorities S_h for the next height, aligned with the validator set that
+ * signs it (see src/consensus/tendermint/proposer.ts). Kept in the authenticated state so every
+ * node, including one that synced or restarted, derives the same proposer for every round.
+ * Absent means all zeros (genesis, or a set that never rotated).
+ */
+export const PROPOSER_PRIORITIES_KEY = stateKey("proposer-priorities");
+
+function decodeValidators(raw: Uint8Array): Validator[] {
+  return (decode(raw) as Array<{ publicKey: Uint8Array; power: number; org: string }>).map((v) => ({
+    publicKey: v.publicKey,
+    power: v.power,
+    org: v.org,
+  }));
+}
+
+function readPriorities(state: StateReader, set: readonly Validator[]): ProposerState {
+  const raw = state.get(PROPOSER_PRIORITIES_KEY);
+  if (!raw) return genesisProposerState(set);
+  const list = decode(raw) as number[];
+  if (list.length !== set.length)
+    throw new FatalError("STATE_PROPOSER_PRIORITIES", "proposer priorities do not match the validator set");
+  return { priorities: list.map((p) => BigInt(p)) };
+}
 
 export class Chain {
   readonly trie: StateTrie;
@@ -110,11 +142,15 @@ export class Chain {
     if (this.validatorCache?.height === height) return this.validatorCache.set;
     const raw = this.store.getState(VALIDATORS_KEY);
     if (!raw) throw new FatalError("STATE_NO_VALIDATORS", "state holds no validator set");
-    const set = (decode(raw) as Array<{ publicKey: Uint8Array; power: number; org: string }>).map((v) => ({
-      ...v,
-    }));
+    const set = decodeValidators(raw);
     this.validatorCache = { height, set };
     return set;
+  }
+
+  /** proposer(h, r) for the next height h = head + 1: an index into `validators()`. */
+  proposerIndex(round: number): number {
+    const set = this.validators();
+    return proposerForRound(set, readPriorities(this.latest, set), round);
   }
 
   nextContext(time: number): BlockContext {
@@ -124,6 +160,7 @@ export class Chain {
       height: head.height + 1,
       time: Math.max(time, head.time + 1),
       suite: this.suite,
+      params: this.genesis.params,
     };
   }
 
@@ -135,13 +172,61 @@ export class Chain {
     return this.assemble(head, ctx, result, proposer);
   }
 
+  /**
+   * Re-executes a block proposed (or synced) for the next height, whose transactions' signatures
+   * the caller has checked. Throws a coded error if any transaction fails admission or the block is
+   * malformed; the caller compares the returned hash with the proposed one.
+   */
+  executeProposed(header: Header, txBytes: readonly Uint8Array[]): PreparedBlock {
+    const head = this.head();
+    if (header.chainId !== this.genesis.chainId || header.height !== head.height + 1)
+      throw new FatalError("CHAIN_NOT_NEXT", `block ${header.height} does not extend height ${head.height}`);
+    if (header.time <= head.time)
+      throw new FatalError("CHAIN_TIME_NOT_INCREASING", "block time must exceed its parent's");
+    const { maxTxBytes, maxBlockTxs, maxBlockBytes } = this.genesis.params;
+    if (txBytes.length > maxBlockTxs) throw new FatalError("CHAIN_BLOCK_TOO_LARGE", "too many transactions");
+    let total = 0;
+    const txs = txBytes.map((b) => {
+      total += b.length;
+      return decodeTx(this.suite, b, maxTxBytes);
+    });
+    if (total > maxBlockBytes) throw new FatalError("CHAIN_BLOCK_TOO_LARGE", "block exceeds maxBlockBytes");
+    const ctx: BlockContext = {
+      chainId: header.chainId,
+      height: header.height,
+      time: header.time,
+      suite: this.suite,
+      params: this.genesis.params,
+    };
+    const result = executeBlock(this.latest, ctx, this.registry, txs, true);
+    return this.assemble(head, ctx, result, header.proposer);
+  }
+
+  /** Advances the proposer priorities by one height and carries them over a validator-set change. */
+  private rotateProposer(state: Overlay, current: Validator[]): Validator[] {
+    const rawNext = state.get(VALIDATORS_KEY);
+    if (!rawNext) throw new FatalError("STATE_NO_VALIDATORS", "execution removed the validator set");
+    const rawCurrent = this.store.getState(VALIDATORS_KEY);
+    const changed = rawCurrent === undefined || !equalBytes(rawNext, rawCurrent);
+    const next = changed ? decodeValidators(rawNext) : current;
+    if (next.length === 0) throw new FatalError("STATE_NO_VALIDATORS", "execution emptied the validator set");
+    const before = readPriorities(this.latest, current);
+    let after = nextHeightState(current, before);
+    if (changed) after = rebasePriorities(current, after, next);
+    const unchanged = this.latest.get(PROPOSER_PRIORITIES_KEY) ?? encode(current.map(() => 0));
+    const encoded = encode(after.priorities.map((p) => Number(p)));
+    if (!equalBytes(encoded, unchanged)) state.set(PROPOSER_PRIORITIES_KEY, encoded);
+    return next;
+  }
+
   private assemble(head: Head, ctx: BlockContext, result: BlockResult, proposer: Uint8Array): PreparedBlock {
     const hash = (d: Uint8Array) => this.suite.hash(d);
     const txBytes = result.included.map((t) => t.bytes);
     const receiptsBytes = result.receipts.map(encodeReceipt);
+    const current = this.validators();
+    const next = this.rotateProposer(result.state, current);
     const changes = result.state.changes();
     const trie = this.trie.update(head.rootNodeKey, ctx.height, changes);
-    const vHash = validatorsHash(hash, this.validators());
     const header: Header = {
       chainId: ctx.chainId,
       height: ctx.height,
@@ -150,8 +235,8 @@ export class Chain {
       txRoot: merkleRoot(hash, txBytes),
       resultsRoot: merkleRoot(hash, receiptsBytes),
       stateRoot: trie.root,
-      validatorsHash: vHash,
-      nextValidatorsHash: vHash,
+      validatorsHash: validatorsHash(hash, current),
+      nextValidatorsHash: next === current ? validatorsHash(hash, current) : validatorsHash(hash, next),
       proposer,
       txCount: txBytes.length,
     };
@@ -198,6 +283,10 @@ export class Chain {
 
   blockBytes(height: number): Uint8Array | undefined {
     return this.store.getBlockBytes(height);
+  }
+
+  commitBytes(height: number): Uint8Array | undefined {
+    return this.store.getCommitBytes(height);
   }
 
   commitOf(height: number): Commit {

@@ -3,6 +3,7 @@
  * what may differ between nodes of one chain lives here.
  */
 import { readFileSync } from "node:fs";
+import type { TimeoutConfig } from "../consensus/tendermint/state-machine.js";
 import { InvalidInputError } from "../errors/index.js";
 import type { Level } from "../log/logger.js";
 import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "../mempool/mempool.js";
@@ -21,6 +22,30 @@ export interface NodeConfig {
   logLevel: Level;
   /** Log file; empty = standard output. */
   logFile: string;
+  p2p: P2pConfig;
+  consensus: ConsensusConfig;
+}
+
+export interface P2pConfig {
+  /**
+   * Join a consortium network. Off, a chain of one validator whose key this node holds produces
+   * blocks alone; on (or with more than one validator), the node runs Tendermint with its peers.
+   */
+  enabled: boolean;
+  /** This node's name, as in its certificate (CN). */
+  nodeId: string;
+  listen: { host: string; port: number };
+  /** Peers to dial and keep connected, "host:port". */
+  peers: string[];
+  /** Largest message accepted from a peer. */
+  maxFrameBytes: number;
+}
+
+export interface ConsensusConfig {
+  /** Round timeouts: timeoutX(r) = xMs + r · xDeltaMs. */
+  timeouts: TimeoutConfig;
+  /** Report consensus as stalled after this long without a commit while there is work. */
+  stallAfterMs: number;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -32,7 +57,28 @@ export const DEFAULT_CONFIG: NodeConfig = {
   verifyThreads: 0,
   logLevel: "info",
   logFile: "",
+  p2p: {
+    enabled: false,
+    nodeId: "",
+    listen: { host: "127.0.0.1", port: 26656 },
+    peers: [],
+    maxFrameBytes: 16 * 1024 * 1024,
+  },
+  consensus: {
+    timeouts: {
+      proposeMs: 3000,
+      proposeDeltaMs: 500,
+      prevoteMs: 1000,
+      prevoteDeltaMs: 500,
+      precommitMs: 1000,
+      precommitDeltaMs: 500,
+    },
+    stallAfterMs: 10_000,
+  },
 };
+
+const PEER_ADDRESS = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+const NODE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 function bad(message: string): never {
   throw new InvalidInputError("CONFIG_INVALID", `config: ${message}`);
@@ -46,6 +92,16 @@ export function parseConfig(json: unknown): NodeConfig {
     ...c,
     api: { ...DEFAULT_CONFIG.api, ...(c.api ?? {}) },
     mempool: { ...DEFAULT_CONFIG.mempool, ...(c.mempool ?? {}) },
+    p2p: {
+      ...DEFAULT_CONFIG.p2p,
+      ...(c.p2p ?? {}),
+      listen: { ...DEFAULT_CONFIG.p2p.listen, ...(c.p2p?.listen ?? {}) },
+    },
+    consensus: {
+      ...DEFAULT_CONFIG.consensus,
+      ...(c.consensus ?? {}),
+      timeouts: { ...DEFAULT_CONFIG.consensus.timeouts, ...(c.consensus?.timeouts ?? {}) },
+    },
   };
   const posInt = (v: unknown, name: string, min = 1) => {
     if (!Number.isSafeInteger(v) || (v as number) < min) bad(`${name} must be an integer >= ${min}`);
@@ -60,6 +116,19 @@ export function parseConfig(json: unknown): NodeConfig {
   posInt(cfg.mempool.maxNonceGap, "mempool.maxNonceGap", 0);
   posInt(cfg.verifyThreads, "verifyThreads", 0);
   if (typeof cfg.emptyBlocks !== "boolean") bad("emptyBlocks must be true or false");
+  if (typeof cfg.p2p.enabled !== "boolean") bad("p2p.enabled must be true or false");
+  if (cfg.p2p.enabled && !NODE_ID.test(cfg.p2p.nodeId))
+    bad("p2p.nodeId must match [a-z0-9][a-z0-9-]{0,62} (the CN of the node certificate)");
+  posInt(cfg.p2p.listen.port, "p2p.listen.port", 0);
+  if (cfg.p2p.listen.port > 65535) bad("p2p.listen.port must be at most 65535");
+  if (
+    !Array.isArray(cfg.p2p.peers) ||
+    cfg.p2p.peers.some((p) => typeof p !== "string" || !PEER_ADDRESS.test(p))
+  )
+    bad('p2p.peers must be a list of "host:port"');
+  posInt(cfg.p2p.maxFrameBytes, "p2p.maxFrameBytes", 1024);
+  for (const [k, v] of Object.entries(cfg.consensus.timeouts)) posInt(v, `consensus.timeouts.${k}`, 0);
+  posInt(cfg.consensus.stallAfterMs, "consensus.stallAfterMs");
   if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(cfg.logLevel))
     bad("logLevel is not a level");
   return cfg;

@@ -20,6 +20,10 @@ export const homePaths = (dir: string) => ({
   keys: join(dir, "keys"),
   data: join(dir, "data"),
   key: (name: string) => join(dir, "keys", `${name}.pem`),
+  /** The node's TLS key (Ed25519, PKCS#8) and its certificate issued by its organization. */
+  nodeTlsKey: join(dir, "keys", "node-tls.pem"),
+  nodeCert: join(dir, "node-cert.pem"),
+  consensus: join(dir, "data", "consensus"),
 });
 
 export function readGenesisFile(path: string): Genesis {

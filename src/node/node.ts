@@ -3,7 +3,12 @@
  * production, the commit bus, metrics and the HTTP API, and manages their lifecycle.
  */
 import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type ConsensusNetwork, ConsensusService, type ConsensusStatus } from "../consensus/service.js";
+import { FileSignStateStore } from "../consensus/sign-state-file.js";
 import { SingleValidatorProducer } from "../consensus/single-validator.js";
+import { DoubleSignGuard } from "../consensus/tendermint/safety-guard.js";
+import { openWal, type Wal } from "../consensus/wal.js";
 import { getSuite } from "../crypto/index.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { VerifyPool } from "../crypto/verify-pool.js";
@@ -22,6 +27,15 @@ import { CommitBus } from "./events.js";
 import { homePaths, readGenesisFile, readPrivateKey } from "./home.js";
 import { NodeMetrics } from "./metrics.js";
 
+/** The peer network as the node uses it (src/p2p/network.ts, or an in-memory one in tests). */
+export interface NodeNetwork extends ConsensusNetwork {
+  onMessage(handler: (from: { nodeId: string }, channel: number, payload: Uint8Array) => void): void;
+  onPeer(handler: (event: "up" | "down", peer: { nodeId: string }) => void): void;
+  /** Re-checks connected peers against the current member organizations. */
+  revalidate(): void;
+  close(): Promise<void>;
+}
+
 /** A front end served by the node (the HTTP API): started after the chain is ready, closed first on stop. */
 export interface Frontend {
   readonly url: string;
@@ -34,6 +48,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Starts the front ends (the CLI passes the HTTP API's `serveApi`). */
   frontend?: (node: ZlNode) => Promise<Frontend>;
+  /** Builds the peer network (default: mutual TLS per config.p2p). */
+  network?: (node: ZlNode) => Promise<NodeNetwork>;
 }
 
 export class ZlNode {
@@ -41,6 +57,9 @@ export class ZlNode {
   readonly metrics = new NodeMetrics();
   private frontend: Frontend | undefined;
   private producer: SingleValidatorProducer | undefined;
+  private consensus: ConsensusService | undefined;
+  private network: NodeNetwork | undefined;
+  private wal: Wal | undefined;
   private pruning = false;
 
   private constructor(
@@ -71,16 +90,22 @@ export class ZlNode {
     const chain = new Chain(store, suite, genesis, registry, log);
     await chain.init();
     const verifier = new VerifyPool(suite.id, config.verifyThreads || undefined);
-    const checkSignatures = (txs: DecodedTx[]) =>
-      verifier.verifyBatch(
-        txs.map((t) => ({ publicKey: t.sender, message: t.signBytes, signature: t.tx.signature })),
-      );
-    const mempool = new Mempool(registry, checkSignatures, config.mempool);
-    const node = new ZlNode(home, config, suite, chain, mempool, verifier, log);
+    const mempool: Mempool = new Mempool(
+      registry,
+      (txs: DecodedTx[]): Promise<boolean[]> => node.checkSignatures(txs),
+      config.mempool,
+    );
+    const node: ZlNode = new ZlNode(home, config, suite, chain, mempool, verifier, log);
     node.metrics.height.set(chain.height);
 
     const validatorKey = paths.key("validator");
-    if (existsSync(validatorKey)) {
+    const alone = !config.p2p.enabled && chain.validators().length === 1;
+    if (!alone) {
+      await node.startConsensus(
+        existsSync(validatorKey) ? readPrivateKey(suite, validatorKey) : undefined,
+        opts.network,
+      );
+    } else if (existsSync(validatorKey)) {
       node.producer = new SingleValidatorProducer(
         chain,
         suite,
@@ -96,14 +121,80 @@ export class ZlNode {
     }
     if (opts.frontend) node.frontend = await opts.frontend(node);
     node.producer?.start();
+    node.consensus?.start();
     log.info("node started", {
       chainId: genesis.chainId,
       suite: suite.id,
       height: chain.height,
       api: node.apiUrl,
-      validator: node.producer !== undefined,
+      mode: node.consensus ? "consensus" : node.producer ? "single-validator" : "follower",
     });
     return node;
+  }
+
+  private async startConsensus(
+    privateKey: Uint8Array | undefined,
+    makeNetwork: ((node: ZlNode) => Promise<NodeNetwork>) | undefined,
+  ): Promise<void> {
+    const paths = homePaths(this.home);
+    mkdirSync(paths.consensus, { recursive: true });
+    const log = this.log.child({ module: "consensus" });
+    const network = makeNetwork ? await makeNetwork(this) : await this.defaultNetwork();
+    this.network = network;
+    this.wal = openWal(join(paths.consensus, "wal"), { initialHeight: this.chain.height + 1 });
+    const c = this.config.consensus;
+    const consensus = new ConsensusService(
+      this.chain,
+      network,
+      {
+        committed: (p, commit, seconds) => this.onCommitted(p, commit, seconds),
+        excluded: (list) => this.mempool.evict(list),
+        reap: (n, bytes) => this.mempool.reap(n, bytes),
+        pendingTxs: () => this.mempool.size,
+        heldVerified: (id, bytes) => this.mempool.holdsVerified(id, bytes),
+        verifySignatures: (txs) => this.checkSignatures(txs),
+        gossipedTxs: (raw) => {
+          this.submit(raw, { gossip: false }).catch((err: unknown) =>
+            log.warn("gossiped transactions not admitted", { err: (err as Error).message }),
+          );
+        },
+      },
+      {
+        suite: this.suite,
+        ...(privateKey
+          ? {
+              privateKey,
+              guard: new DoubleSignGuard(new FileSignStateStore(join(paths.consensus, "sign-state.json"))),
+            }
+          : {}),
+        wal: this.wal,
+        timeouts: c.timeouts,
+        blockIntervalMs: this.config.blockIntervalMs,
+        emptyBlocks: this.config.emptyBlocks,
+        stallAfterMs: c.stallAfterMs,
+        log,
+      },
+    );
+    this.consensus = consensus;
+    network.onMessage((from, channel, payload) => consensus.onMessage(from.nodeId, channel, payload));
+    network.onPeer((event, peer) => {
+      if (event === "up") consensus.onPeerUp(peer.nodeId);
+    });
+  }
+
+  private async defaultNetwork(): Promise<NodeNetwork> {
+    const { startNodeNetwork } = await import("./network.js");
+    return startNodeNetwork(this);
+  }
+
+  /** Consensus progress and reachability, or undefined on a single-validator chain. */
+  consensusStatus(): ConsensusStatus | undefined {
+    return this.consensus?.status();
+  }
+
+  /** The peers connected (empty without a network). */
+  peers(): ReturnType<ConsensusNetwork["peers"]> {
+    return this.network?.peers() ?? [];
   }
 
   /** Whether this node is producing blocks (false for a non-validator, or after a halt). */
@@ -115,8 +206,18 @@ export class ZlNode {
     return this.frontend?.url ?? "";
   }
 
-  /** Decodes and admits raw transactions; results in input order. */
-  async submit(raw: Uint8Array[]): Promise<AddResult[]> {
+  /** Checks transaction signatures in the worker pool. */
+  checkSignatures(txs: DecodedTx[]): Promise<boolean[]> {
+    return this.verifier.verifyBatch(
+      txs.map((t) => ({ publicKey: t.sender, message: t.signBytes, signature: t.tx.signature })),
+    );
+  }
+
+  /**
+   * Decodes and admits raw transactions; results in input order. Admitted transactions are
+   * gossiped to peers unless they came from one (`gossip: false`).
+   */
+  async submit(raw: Uint8Array[], opts: { gossip?: boolean } = {}): Promise<AddResult[]> {
     const results: AddResult[] = new Array(raw.length);
     const decoded: DecodedTx[] = [];
     const index: number[] = [];
@@ -137,7 +238,14 @@ export class ZlNode {
       if (r.ok) accepted++;
       else this.metrics.txsRejected.inc({ code: r.error.code });
     }
-    if (accepted > 0) this.producer?.notify();
+    if (accepted > 0) {
+      this.producer?.notify();
+      if (this.consensus) {
+        const admitted: Uint8Array[] = [];
+        for (let i = 0; i < results.length; i++) if (results[i]!.ok) admitted.push(raw[i]!);
+        this.consensus.onTxsAdmitted(admitted, opts.gossip !== false);
+      }
+    }
     this.metrics.mempoolSize.set(this.mempool.size);
     return results;
   }
@@ -190,6 +298,9 @@ export class ZlNode {
 
   async stop(): Promise<void> {
     await this.producer?.stop();
+    await this.consensus?.stop();
+    await this.network?.close();
+    this.wal?.close();
     await this.frontend?.close();
     await this.verifier.close();
     while (this.pruning) await new Promise((r) => setTimeout(r, 5));

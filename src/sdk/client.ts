@@ -6,9 +6,22 @@
 import { getSuite } from "../crypto/index.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { RejectedError, ZlError } from "../errors/index.js";
-import { fromHex, toHex, utf8 } from "../ledger/bytes.js";
+import { decodeBlock, decodeCommit, type Header } from "../ledger/block.js";
+import { equalBytes, fromHex, toHex, utf8 } from "../ledger/bytes.js";
 import { type Genesis, type GenesisJson, parseGenesis } from "../ledger/genesis.js";
 import type { Validator } from "../ledger/validators.js";
+import { decodeProof } from "../state/proof.js";
+import {
+  decodeValidatorSet,
+  LightClient,
+  type LightDeps,
+  type LightFetchers,
+  type TrustedState,
+  trustGenesis,
+  trustHeader,
+  VALIDATORS_KEY,
+  verifyStateAgainst,
+} from "./light-client.js";
 import type { Signer, TxRequest } from "./signer.js";
 import {
   type StateResponse,
@@ -160,6 +173,121 @@ export class ZlClient {
       r.index,
       r.inclusion,
     );
+  }
+
+  /**
+   * Fetchers for a `LightClient` over this node's HTTP API. Nothing they return is trusted: the
+   * light client verifies every header, commit, validator set and proof.
+   */
+  lightFetchers(): LightFetchers {
+    const stateValue = async (height: number) => {
+      const r = await this.request<StateResponse>(
+        "GET",
+        `/v1/state?keyHex=${toHex(VALIDATORS_KEY)}&height=${height}`,
+      );
+      if (r.value === null || r.height !== height)
+        throw new RejectedError("SDK_NO_VALIDATOR_SET", `the node gave no validator set at height ${height}`);
+      return { encoded: fromHex(r.value), proof: decodeProof(fromHex(r.proof)) };
+    };
+    return {
+      signedHeader: async (height) => {
+        const r = await this.request<{ encoded: { block: string; commit: string } }>(
+          "GET",
+          `/v1/blocks/${height}`,
+        );
+        const header = decodeBlock(fromHex(r.encoded.block)).header;
+        if (header.height !== height)
+          throw new RejectedError("SDK_WRONG_HEIGHT", `asked for block ${height}, got ${header.height}`);
+        return { header, commit: decodeCommit(fromHex(r.encoded.commit)) };
+      },
+      provenValidators: stateValue,
+      signingValidators: async (height) =>
+        height <= 1
+          ? (await this.trustedGenesis()).validators
+          : decodeValidatorSet((await stateValue(height - 1)).encoded),
+    };
+  }
+
+  /** Hash and signature verification of the trusted genesis' suite. */
+  async lightDeps(): Promise<LightDeps> {
+    const suite = await this.suite();
+    return { hash: (d) => suite.hash(d), verify: (p, m, s) => suite.verify(p, m, s) };
+  }
+
+  /**
+   * A light client anchored on the trusted genesis, or on a header and its next validator set
+   * obtained out of band (a checkpoint published by the consortium).
+   */
+  async lightClient(
+    trust: "genesis" | { height: number; header: Header; validators: Validator[] },
+  ): Promise<LightClient> {
+    const deps = await this.lightDeps();
+    if (trust === "genesis")
+      return new LightClient(deps, trustGenesis(deps.hash, await this.trustedGenesis()));
+    if (trust.header.height !== trust.height)
+      throw new RejectedError("LC_TRUST_ROOT_INVALID", "the trusted header is not at the height given");
+    const r = trustHeader(deps.hash, trust.header, trust.validators);
+    if (!r.ok) throw new RejectedError(r.code, r.message);
+    return new LightClient(deps, r.state);
+  }
+
+  /** Verifies every header up to `to` (default: the node's height); throws on the first that fails. */
+  async syncLight(lc: LightClient, to?: number): Promise<TrustedState> {
+    const target = to ?? (await this.status()).height;
+    const r = await lc.sync(this.lightFetchers(), target);
+    if (!r.ok) throw new RejectedError(r.code, r.message, r.reason ? { reason: r.reason } : {});
+    return r.state;
+  }
+
+  /**
+   * Yields each header the light client verifies as the chain grows, until height `until` (if
+   * given) or `signal` aborts. Throws a RejectedError (code LC_*) on a header that fails.
+   */
+  async *followHeaders(
+    lc: LightClient,
+    opts: { until?: number; pollMs?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<TrustedState> {
+    const fetchers = this.lightFetchers();
+    const until = opts.until ?? Number.POSITIVE_INFINITY;
+    while (lc.height < until && !opts.signal?.aborted) {
+      const latest = Math.min(until, (await this.status()).height);
+      while (lc.height < latest && !opts.signal?.aborted) {
+        const r = await lc.sync(fetchers, lc.height + 1);
+        if (!r.ok) throw new RejectedError(r.code, r.message, r.reason ? { reason: r.reason } : {});
+        yield r.state;
+      }
+      if (lc.height < until && !opts.signal?.aborted)
+        await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 500));
+    }
+  }
+
+  /**
+   * Reads a state key at the light client's height and verifies it against the header the light
+   * client verified (not against a validator set the node names).
+   */
+  async queryLight(lc: LightClient, key: string | Uint8Array): Promise<VerifiedState> {
+    const { header, blockHash, height } = lc.trusted;
+    if (!header) throw new RejectedError("LC_NO_HEADER", "the light client trusts no header yet; sync first");
+    const keyBytes = typeof key === "string" ? utf8(key) : key;
+    const r = await this.request<StateResponse>(
+      "GET",
+      `/v1/state?keyHex=${toHex(keyBytes)}&height=${height}`,
+    );
+    if (r.height !== height || !equalBytes(fromHex(r.key), keyBytes))
+      throw new RejectedError("PROOF_WRONG_KEY", "the node answered for another key or height");
+    const suite = await this.suite();
+    if (!equalBytes(suite.hash(fromHex(r.encodedHeader)), blockHash))
+      throw new RejectedError("PROOF_WRONG_HEADER", "the node's header differs from the verified one");
+    const value = r.value === null ? null : fromHex(r.value);
+    const check = verifyStateAgainst(
+      (d) => suite.hash(d),
+      header,
+      keyBytes,
+      value,
+      decodeProof(fromHex(r.proof)),
+    );
+    if (!check.ok) throw new RejectedError(check.code, check.message);
+    return { height, key: keyBytes, value, header };
   }
 
   /** Validator set to check commits against. Changes of the set arrive with governance; until then, genesis. */

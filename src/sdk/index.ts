@@ -6,6 +6,26 @@ export { type Genesis, type GenesisJson, genesisToJson, parseGenesis } from "../
 export { cborToJson, jsonToCbor } from "./args.js";
 export { ApiError, type SubmitResult, ZlClient } from "./client.js";
 export { type BlockEvent, type Subscription, subscribeBlocks } from "./events.js";
+export {
+  decodeValidatorSet,
+  type LightCheck,
+  LightClient,
+  type LightDeps,
+  type LightErrorCode,
+  type LightFailure,
+  type LightFetchers,
+  type ProvenValidatorSet,
+  type SignedHeader,
+  type SkipOptions,
+  type StateCheck,
+  type TrustedState,
+  trustGenesis,
+  trustHeader,
+  VALIDATORS_KEY,
+  verifyNextHeader,
+  verifySkipping,
+  verifyStateAgainst,
+} from "./light-client.js";
 export { Signer, type TxRequest } from "./signer.js";
 export {
   type StateResponse,
