@@ -10,7 +10,14 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import * as fc from "fast-check";
 import { InvalidInputError } from "../errors/index.js";
-import { type CborValue, DEFAULT_MAX_BYTES, decode, encode } from "./cbor.js";
+import {
+  type CborValue,
+  DEFAULT_MAX_BYTES,
+  decode,
+  encode,
+  encodeArrayOfEncoded,
+  splitArray,
+} from "./cbor.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
@@ -626,4 +633,53 @@ test("the property generator covers strings outside ASCII but no lone surrogates
   assert.ok(sample.some((s) => /[\u0080-\uffff]/.test(s)));
   assert.ok(sample.some((s) => /[\u{10000}-\u{10FFFF}]/u.test(s)));
   assert.ok(!sample.some((s) => LONE_SURROGATE.test(s)));
+});
+
+describe("splitArray: an array's items as views, without decoding", () => {
+  test("the items of encode(array) are exactly the encodings of its elements (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.array(cborValue, { maxLength: 30 }), (items) => {
+        const parts = splitArray(encode(items));
+        assert.equal(parts.length, items.length);
+        for (let i = 0; i < parts.length; i++) assert.equal(hex(parts[i]!), hex(encode(items[i]!)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("encodeArrayOfEncoded and splitArray are inverses", () => {
+    fc.assert(
+      fc.property(fc.array(cborValue, { maxLength: 300 }), (items) => {
+        const encoded = items.map((v) => encode(v));
+        const parts = splitArray(encodeArrayOfEncoded(encoded));
+        assert.deepStrictEqual(parts.map(hex), encoded.map(hex));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("truncation, trailing bytes, non-arrays, non-minimal heads and indefinite lengths are rejected", () => {
+    const good = encode([1, "two", new Uint8Array([3]), [4, { five: 5 }]]);
+    for (let cut = 0; cut < good.length; cut++)
+      assert.throws(() => splitArray(good.subarray(0, cut)), InvalidInputError);
+    assert.throws(() => splitArray(Uint8Array.from([...good, 0])), /bytes after the array/);
+    assert.throws(() => splitArray(encode({ a: 1 })), /expected an array/);
+    assert.throws(() => splitArray(unhex("980101")), /CODEC_NON_CANONICAL|minimally/);
+    assert.throws(() => splitArray(unhex("9f01ff")), /indefinite/);
+    assert.throws(() => splitArray(unhex("8201")), /truncated/);
+    assert.throws(() => splitArray(encode([1, 2, 3]), 2), /more than 2 items/);
+  });
+
+  test("never throws anything but InvalidInputError on random bytes (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        try {
+          splitArray(bytes);
+        } catch (err: unknown) {
+          assert.ok(err instanceof InvalidInputError, String(err));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -141,3 +141,84 @@ export function encodeArrayOfEncoded(items: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+const MAX_SPLIT_DEPTH = 64;
+
+function malformedSplit(reason: string): never {
+  throw new InvalidInputError("CODEC_MALFORMED", `malformed CBOR: ${reason}`);
+}
+
+/** Reads an item's head at `pos`: its major type, argument and where its content starts. */
+function readHead(
+  bytes: Uint8Array,
+  pos: number,
+): { major: number; arg: number; next: number; minimal: boolean } {
+  if (pos >= bytes.length) malformedSplit("truncated item");
+  const ib = bytes[pos]!;
+  const major = ib >> 5;
+  const ai = ib & 31;
+  if (ai < 24) return { major, arg: ai, next: pos + 1, minimal: true };
+  const size = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
+  if (size === 0) malformedSplit("indefinite lengths and reserved values are not deterministic CBOR");
+  if (pos + 1 + size > bytes.length) malformedSplit("truncated argument");
+  let arg = 0;
+  for (let i = 1; i <= size; i++) arg = arg * 256 + bytes[pos + i]!;
+  // Integers and floats may use all 64 bits; a length or count never fits beyond 2^53.
+  if (!Number.isSafeInteger(arg) && major >= 2 && major <= 5) malformedSplit("length too large");
+  const minimal =
+    size === 1 ? arg >= 24 : size === 2 ? arg > 0xff : size === 4 ? arg > 0xffff : arg > 0xffffffff;
+  return { major, arg, next: pos + 1 + size, minimal };
+}
+
+/** The offset just past the item at `pos` (structure only; values are not checked). */
+function skipItem(bytes: Uint8Array, pos: number, depth: number): number {
+  if (depth > MAX_SPLIT_DEPTH) malformedSplit("nested too deeply");
+  const { major, arg, next } = readHead(bytes, pos);
+  switch (major) {
+    case 0:
+    case 1:
+    case 7:
+      return next;
+    case 2:
+    case 3:
+      if (next + arg > bytes.length) malformedSplit("truncated string");
+      return next + arg;
+    case 4: {
+      let p = next;
+      for (let i = 0; i < arg; i++) p = skipItem(bytes, p, depth + 1);
+      return p;
+    }
+    case 5: {
+      let p = next;
+      for (let i = 0; i < 2 * arg; i++) p = skipItem(bytes, p, depth + 1);
+      return p;
+    }
+    default:
+      return skipItem(bytes, next, depth + 1);
+  }
+}
+
+/**
+ * The items of a definite-length CBOR array, as views into `bytes`, without decoding them: how a
+ * block's header and transactions are taken apart without decoding and re-encoding the whole
+ * block. Checks that the array's own head is minimal and that its items exactly fill `bytes`;
+ * the caller decodes each item with `decode` (which checks it is canonical), so the whole is
+ * canonical when every item is.
+ */
+export function splitArray(bytes: Uint8Array, maxItems = Number.MAX_SAFE_INTEGER): Uint8Array[] {
+  const head = readHead(bytes, 0);
+  if (head.major !== 4) malformedSplit("expected an array");
+  if (!head.minimal)
+    throw new InvalidInputError("CODEC_NON_CANONICAL", "array length is not minimally encoded");
+  if (head.arg > maxItems)
+    throw new InvalidInputError("CODEC_TOO_LARGE", `array has more than ${maxItems} items`);
+  const items: Uint8Array[] = [];
+  let pos = head.next;
+  for (let i = 0; i < head.arg; i++) {
+    const end = skipItem(bytes, pos, 1);
+    items.push(bytes.subarray(pos, end));
+    pos = end;
+  }
+  if (pos !== bytes.length) malformedSplit("bytes after the array");
+  return items;
+}

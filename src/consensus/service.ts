@@ -21,18 +21,17 @@ import type { CryptoSuite } from "../crypto/suite.js";
 import { ZlError } from "../errors/index.js";
 import type { PreparedBlock } from "../execution/prepared-block.js";
 import {
-  blockHash,
   type Commit,
-  decodeBlock,
   decodeCommit,
   encodeBlockFromParts,
   type Header,
   proposalSignBytes,
+  splitBlock,
   voteSignBytes,
 } from "../ledger/block.js";
 import { fromHex, toHex } from "../ledger/bytes.js";
 import type { ChainParams } from "../ledger/genesis.js";
-import { addressOf, type DecodedTx, decodeTx, encodeSignedTx } from "../ledger/tx.js";
+import { addressOf, type DecodedTx, decodeTx } from "../ledger/tx.js";
 import { isQuorum, totalPower, type Validator, verifyCommit } from "../ledger/validators.js";
 import type { Logger } from "../log/logger.js";
 import {
@@ -84,7 +83,7 @@ export interface ConsensusChain {
   validators(): Validator[];
   proposerIndex(round: number): number;
   prepareBlock(candidates: readonly DecodedTx[], time: number, proposer: Uint8Array): PreparedBlock;
-  executeProposed(header: Header, txBytes: readonly Uint8Array[]): PreparedBlock;
+  executeProposed(header: Header, txs: readonly DecodedTx[]): PreparedBlock;
   commit(prepared: PreparedBlock, commit: Commit): Promise<void>;
   blockBytes(height: number): Uint8Array | undefined;
   commitBytes(height: number): Uint8Array | undefined;
@@ -99,6 +98,8 @@ export interface ConsensusHooks {
   reap(maxTxs: number, maxBytes: number): DecodedTx[];
   /** Transactions waiting in the mempool. */
   pendingTxs(): number;
+  /** Whether block `height` has scheduled work even without transactions (governance). */
+  workDue(height: number): boolean;
   /** Whether exactly these bytes were admitted (signature verified) by the mempool. */
   heldVerified(id: string, bytes: Uint8Array): boolean;
   verifySignatures(txs: DecodedTx[]): Promise<boolean[]>;
@@ -145,6 +146,7 @@ export interface ConsensusStatus {
 interface ValueEntry {
   blockBytes: Uint8Array;
   header: Header;
+  hash: Uint8Array;
   txBytes: Uint8Array[] | undefined;
   prepared: PreparedBlock | undefined;
   valid: boolean | undefined;
@@ -152,6 +154,13 @@ interface ValueEntry {
 }
 
 const MAX_INBOX_PER_HEIGHT = 8192;
+
+/** Identifies a message for de-duplication: a vote by its (type, round, validator, value), a proposal by its signature. */
+function messageKey(msg: ConsensusMessage): string {
+  return msg.t === "vote"
+    ? `v${msg.type}:${msg.round}:${msg.validatorIndex}:${msg.blockHash ? toHex(msg.blockHash) : "nil"}`
+    : `p${msg.round}:${msg.validRound}:${toHex(msg.signature)}`;
+}
 const SYNC_TIMEOUT_MS = 5000;
 
 export class ConsensusService {
@@ -313,6 +322,7 @@ export class ConsensusService {
     return (
       this.opts.emptyBlocks ||
       this.hooks.pendingTxs() > 0 ||
+      this.hooks.workDue(this.height) ||
       (this.inbox.get(this.height)?.size ?? 0) > 0 ||
       this.opts.guard?.state?.height === this.height
     );
@@ -356,7 +366,8 @@ export class ConsensusService {
         this.apply(machine, machine.onVote(vote));
       }
     }
-    if (!this.walReplayed && this.opts.wal) {
+    // A WAL created just now holds nothing of an earlier life to replay.
+    if (!this.walReplayed && this.opts.wal && !this.opts.wal.recovery.initialized) {
       this.walReplayed = true;
       this.replayWal(height);
     }
@@ -409,6 +420,7 @@ export class ConsensusService {
     this.values.set(id, {
       blockBytes: encodeBlockFromParts(prepared.block.header, prepared.txBytes),
       header: prepared.block.header,
+      hash: prepared.hash,
       txBytes: prepared.txBytes,
       prepared,
       valid: true,
@@ -451,9 +463,11 @@ export class ConsensusService {
     if (header.time > this.now() + (this.opts.maxClockDriftMs ?? 10_000)) return false;
     const txBytes = entry.txBytes ?? [];
     const maxTxBytes = this.chain.genesis.params.maxTxBytes;
+    const txs: DecodedTx[] = [];
     const unchecked: DecodedTx[] = [];
     for (const b of txBytes) {
       const d = decodeTx(this.opts.suite, b, maxTxBytes);
+      txs.push(d);
       if (!this.hooks.heldVerified(toHex(d.id), b)) unchecked.push(d);
     }
     if (unchecked.length > 0) {
@@ -461,8 +475,8 @@ export class ConsensusService {
       if (ok.some((x) => !x)) return false;
     }
     if (this.chain.height !== head.height) return false;
-    const prepared = this.chain.executeProposed(header, txBytes);
-    if (toHex(prepared.hash) !== toHex(blockHash(this.opts.suite.hash, header))) return false;
+    const prepared = this.chain.executeProposed(header, txs);
+    if (toHex(prepared.hash) !== toHex(entry.hash)) return false;
     entry.prepared = prepared;
     return true;
   }
@@ -503,6 +517,8 @@ export class ConsensusService {
 
   private receive(from: string, msg: ConsensusMessage, log = true): void {
     if (msg.height < this.height || msg.height > this.height + 1) return;
+    // Re-gossiped copies are common: drop them before any decoding or signature check.
+    if (this.inbox.get(msg.height)?.has(messageKey(msg))) return;
     if (msg.height === this.height + 1 || !this.machine) {
       // Verified when its height runs; kept (bounded) so a node that is a step behind loses nothing.
       this.remember(from, msg);
@@ -520,12 +536,12 @@ export class ConsensusService {
     if (msg.t === "vote") {
       const v = this.set[msg.validatorIndex];
       if (!v) {
-        this.network.penalize(from, "vote from an unknown validator index");
+        this.reject(from, msg, "vote from an unknown validator index");
         return;
       }
       const bytes = voteSignBytes(this.chainId, msg.type, msg.height, msg.round, msg.blockHash);
       if (!this.opts.suite.verify(v.publicKey, bytes, msg.signature)) {
-        this.network.penalize(from, "vote with a bad signature");
+        this.reject(from, msg, "vote with a bad signature");
         return;
       }
       this.lastSeen.set(toHex(v.publicKey), this.now());
@@ -547,11 +563,20 @@ export class ConsensusService {
     const proposerIndex = this.proposerOf(msg.round);
     const proposer = this.set[proposerIndex];
     if (!proposer) return;
-    const block = decodeBlock(msg.block);
-    const hash = blockHash(this.opts.suite.hash, block.header);
+    let block: ReturnType<typeof splitBlock>;
+    try {
+      block = splitBlock(msg.block, this.chain.genesis.params.maxBlockTxs);
+    } catch (err: unknown) {
+      // Held messages are decoded only now, outside onMessage's catch: a bad block must not throw.
+      if (!(err instanceof ZlError)) throw err;
+      this.reject(from, msg, `${err.code}: ${err.message}`);
+      return;
+    }
+    // The header bytes are canonical (checked on decoding), so their hash is the block hash.
+    const hash = this.opts.suite.hash(block.headerBytes);
     const bytes = proposalSignBytes(this.chainId, msg.height, msg.round, msg.validRound, hash);
     if (!this.opts.suite.verify(proposer.publicKey, bytes, msg.signature)) {
-      this.network.penalize(from, "proposal with a bad signature");
+      this.reject(from, msg, "proposal with a bad signature");
       return;
     }
     this.lastSeen.set(toHex(proposer.publicKey), this.now());
@@ -562,7 +587,8 @@ export class ConsensusService {
       this.values.set(id, {
         blockBytes: msg.block,
         header: block.header,
-        txBytes: block.txs.map(encodeSignedTx),
+        hash,
+        txBytes: block.txBytes,
         prepared: undefined,
         valid: block.header.height === msg.height ? undefined : false,
         validating: false,
@@ -580,6 +606,18 @@ export class ConsensusService {
     );
   }
 
+  /**
+   * Penalizes the sender of a message that fails verification. A held (unverified) copy leaves the
+   * inbox: kept, it would be re-gossiped (getting this node penalized by its peers) and, holding
+   * the key of the real message, would make this node drop that one as a duplicate.
+   */
+  private reject(from: string, msg: ConsensusMessage, reason: string): void {
+    const held = this.inbox.get(msg.height);
+    const key = messageKey(msg);
+    if (held?.get(key)?.msg === msg) held.delete(key);
+    this.network.penalize(from, reason);
+  }
+
   /** Keeps a message for replay and re-gossip; false if it was already held. */
   private remember(from: string | null, msg: ConsensusMessage): boolean {
     let held = this.inbox.get(msg.height);
@@ -587,10 +625,7 @@ export class ConsensusService {
       held = new Map();
       this.inbox.set(msg.height, held);
     }
-    const key =
-      msg.t === "vote"
-        ? `v${msg.type}:${msg.round}:${msg.validatorIndex}:${msg.blockHash ? toHex(msg.blockHash) : "nil"}`
-        : `p${msg.round}:${msg.validRound}:${toHex(msg.signature)}`;
+    const key = messageKey(msg);
     if (held.has(key) || held.size >= MAX_INBOX_PER_HEIGHT) return false;
     held.set(key, { from, msg });
     return true;
@@ -747,7 +782,7 @@ export class ConsensusService {
     this.syncing = undefined;
     if (m.t === "noBlock") return;
     if (this.committing || m.height !== this.chain.height + 1) return;
-    const block = decodeBlock(m.block);
+    const block = splitBlock(m.block, this.chain.genesis.params.maxBlockTxs);
     const commit = decodeCommit(m.commit);
     const check = verifyCommit(this.opts.suite.hash, this.opts.suite.verify, this.set, block.header, commit);
     if (!check.ok || block.header.height !== m.height) {
@@ -766,7 +801,11 @@ export class ConsensusService {
     }
     let prepared: PreparedBlock;
     try {
-      prepared = this.chain.executeProposed(block.header, block.txs.map(encodeSignedTx));
+      const maxTxBytes = this.chain.genesis.params.maxTxBytes;
+      prepared = this.chain.executeProposed(
+        block.header,
+        block.txBytes.map((b) => decodeTx(this.opts.suite, b, maxTxBytes)),
+      );
     } catch (err: unknown) {
       this.halt(`certified block ${m.height} does not execute here: ${(err as Error).message}`);
       return;
@@ -800,7 +839,7 @@ export class ConsensusService {
     if (this.syncing && now > this.syncing.deadline) this.syncing = undefined;
     this.requestNextBlock();
     // Messages lost to a broken connection are sent again while the height does not progress.
-    if (this.machine && now - this.lastCommitAt > 1000 && now - this.lastRegossip > 1000) {
+    if (this.machine && now - this.heightStartedAt > 2000 && now - this.lastRegossip > 2000) {
       this.lastRegossip = now;
       for (const { msg } of this.inbox.get(this.height)?.values() ?? [])
         this.network.broadcast(CHANNEL_CONSENSUS, encodeConsensusMessage(msg));

@@ -22,6 +22,7 @@ import type { Logger } from "../log/logger.js";
 /** What block production needs of the chain (the node's Chain provides it). */
 export interface BlockBuilder {
   readonly genesis: { params: ChainParams };
+  readonly height: number;
   validators(): Validator[];
   prepareBlock(candidates: readonly DecodedTx[], time: number, proposer: Uint8Array): PreparedBlock;
   commit(prepared: PreparedBlock, commit: Commit): Promise<void>;
@@ -44,6 +45,8 @@ export interface ProducerHooks {
 export interface ProducerOptions {
   blockIntervalMs: number;
   emptyBlocks: boolean;
+  /** Whether block `height` has scheduled work even without transactions (governance). */
+  workDue?: (height: number) => boolean;
   now?: () => number;
 }
 
@@ -54,6 +57,7 @@ export class SingleValidatorProducer {
   private queue: Promise<unknown> = Promise.resolve();
   private lastStart = 0;
   private readonly address: Uint8Array;
+  private readonly publicKey: Uint8Array;
   private readonly validatorIndex: number;
 
   constructor(
@@ -66,6 +70,7 @@ export class SingleValidatorProducer {
     private readonly log: Logger,
   ) {
     const publicKey = suite.publicKeyFromPrivate(privateKey);
+    this.publicKey = publicKey;
     this.address = addressOf(suite, publicKey);
     const validators = chain.validators();
     this.validatorIndex = validators.findIndex((v) => equalBytes(v.publicKey, publicKey));
@@ -109,14 +114,26 @@ export class SingleValidatorProducer {
   }
 
   private async produceOne(): Promise<PreparedBlock | undefined> {
+    // Governance may have changed the set: a lone signature is then no longer a commit.
+    const validators = this.chain.validators();
+    if (
+      validators.length !== 1 ||
+      validators[0]!.publicKey.length !== this.publicKey.length ||
+      !equalBytes(validators[0]!.publicKey, this.publicKey)
+    )
+      throw new FatalError(
+        "NODE_NEEDS_CONSENSUS",
+        "the validator set is no longer this node alone; enable p2p in config.json (nodeId, peers, node certificate) and restart to run Tendermint with the other validators",
+      );
     const { maxBlockTxs, maxBlockBytes } = this.chain.genesis.params;
     const candidates = this.source.reap(maxBlockTxs, maxBlockBytes);
-    if (candidates.length === 0 && !this.opts.emptyBlocks) return undefined;
+    const due = this.workDue();
+    if (candidates.length === 0 && !this.opts.emptyBlocks && !due) return undefined;
     const started = performance.now();
     this.lastStart = started;
     const prepared = this.chain.prepareBlock(candidates, (this.opts.now ?? Date.now)(), this.address);
     if (prepared.result.excluded.length > 0) this.hooks.excluded(prepared.result.excluded);
-    if (prepared.result.included.length === 0 && !this.opts.emptyBlocks) return undefined;
+    if (prepared.result.included.length === 0 && !this.opts.emptyBlocks && !due) return undefined;
     const { header } = prepared.block;
     const signature = this.suite.sign(
       this.privateKey,
@@ -131,6 +148,10 @@ export class SingleValidatorProducer {
     await this.chain.commit(prepared, commit);
     this.hooks.committed(prepared, commit, (performance.now() - started) / 1000);
     return prepared;
+  }
+
+  private workDue(): boolean {
+    return this.opts.workDue?.(this.chain.height + 1) ?? false;
   }
 
   private schedule(): void {
@@ -157,6 +178,6 @@ export class SingleValidatorProducer {
       return;
     }
     this.running = false;
-    if (this.opts.emptyBlocks || this.source.size > 0) this.schedule();
+    if (this.opts.emptyBlocks || this.source.size > 0 || this.workDue()) this.schedule();
   }
 }

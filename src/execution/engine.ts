@@ -40,6 +40,10 @@ export class ModuleRegistry {
     for (const m of modules) this.modules.set(m.name, m);
     this.withEndBlock = [...this.modules.values()].filter((m) => m.endBlock !== undefined);
   }
+  /** Whether any module has end-of-block work scheduled for block `height`. */
+  workDue(state: StateReader, height: number): boolean {
+    return this.withEndBlock.some((m) => m.workDue?.(state, height) === true);
+  }
   call(module: string, call: string): CallDef<never> | undefined {
     const m = this.modules.get(module);
     return m && Object.hasOwn(m.calls, call) ? m.calls[call] : undefined;

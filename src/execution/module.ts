@@ -65,6 +65,11 @@ export interface Module {
    * must not throw for a protocol outcome: anything thrown here is a bug and halts the node.
    */
   endBlock?(ctx: EndBlockContext): void;
+  /**
+   * Whether `endBlock` has work at the end of block `height` (state: the latest committed), so
+   * that a chain with no transactions still produces that block (a scheduled validator change).
+   */
+  workDue?(state: StateReader, height: number): boolean;
 }
 
 /** The chain parameters in force for a block: those of genesis, or the defaults in tests. */

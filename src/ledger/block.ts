@@ -12,7 +12,7 @@
  * resultsRoot = the same over encoded receipts. The state root is that of the state after
  * executing this block's transactions (immediate execution).
  */
-import { type CborValue, decode, encode, encodeArrayOfEncoded } from "../codec/cbor.js";
+import { type CborValue, decode, encode, encodeArrayOfEncoded, splitArray } from "../codec/cbor.js";
 import { InvalidInputError } from "../errors/index.js";
 import { readArray, readBytes, readMap, readText, readUint } from "./shape.js";
 import { encodeSignedTx, type SignedTx, txFromCbor } from "./tx.js";
@@ -200,4 +200,23 @@ export function proposalSignBytes(
   hash: Uint8Array,
 ): Uint8Array {
   return encode(["zl/proposal", chainId, height, round, validRound, hash]);
+}
+
+/**
+ * A block's header (decoded and checked) and its transactions' encodings (views, undecoded): how
+ * a node takes apart a proposed or synced block without decoding and re-encoding every
+ * transaction. The caller decodes each transaction (`decodeTx` checks it is canonical).
+ */
+export function splitBlock(
+  bytes: Uint8Array,
+  maxTxs: number,
+): { header: Header; headerBytes: Uint8Array; txBytes: Uint8Array[] } {
+  const parts = splitArray(bytes, 2);
+  if (parts.length !== 2) throw new InvalidInputError("LEDGER_MALFORMED", "block: expected [header, txs]");
+  const headerBytes = parts[0]!;
+  const header = headerFromCbor(decode(headerBytes));
+  const txBytes = splitArray(parts[1]!, maxTxs);
+  if (txBytes.length !== header.txCount)
+    throw new InvalidInputError("LEDGER_MALFORMED", "block: txCount differs from the transactions carried");
+  return { header, headerBytes, txBytes };
 }

@@ -35,7 +35,7 @@ import {
 import { equalBytes, toHex } from "../ledger/bytes.js";
 import { encodeGenesis, type Genesis } from "../ledger/genesis.js";
 import { merkleRoot } from "../ledger/merkle.js";
-import { type DecodedTx, decodeTx } from "../ledger/tx.js";
+import type { DecodedTx } from "../ledger/tx.js";
 import { type Validator, validatorsHash } from "../ledger/validators.js";
 import type { Logger } from "../log/logger.js";
 import type { StateProof } from "../state/proof.js";
@@ -177,19 +177,16 @@ export class Chain {
    * the caller has checked. Throws a coded error if any transaction fails admission or the block is
    * malformed; the caller compares the returned hash with the proposed one.
    */
-  executeProposed(header: Header, txBytes: readonly Uint8Array[]): PreparedBlock {
+  executeProposed(header: Header, txs: readonly DecodedTx[]): PreparedBlock {
     const head = this.head();
     if (header.chainId !== this.genesis.chainId || header.height !== head.height + 1)
       throw new FatalError("CHAIN_NOT_NEXT", `block ${header.height} does not extend height ${head.height}`);
     if (header.time <= head.time)
       throw new FatalError("CHAIN_TIME_NOT_INCREASING", "block time must exceed its parent's");
-    const { maxTxBytes, maxBlockTxs, maxBlockBytes } = this.genesis.params;
-    if (txBytes.length > maxBlockTxs) throw new FatalError("CHAIN_BLOCK_TOO_LARGE", "too many transactions");
+    const { maxBlockTxs, maxBlockBytes } = this.genesis.params;
+    if (txs.length > maxBlockTxs) throw new FatalError("CHAIN_BLOCK_TOO_LARGE", "too many transactions");
     let total = 0;
-    const txs = txBytes.map((b) => {
-      total += b.length;
-      return decodeTx(this.suite, b, maxTxBytes);
-    });
+    for (const t of txs) total += t.bytes.length;
     if (total > maxBlockBytes) throw new FatalError("CHAIN_BLOCK_TOO_LARGE", "block exceeds maxBlockBytes");
     const ctx: BlockContext = {
       chainId: header.chainId,

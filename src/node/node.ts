@@ -115,7 +115,11 @@ export class ZlNode {
           committed: (p, c, seconds) => node.onCommitted(p, c, seconds),
           excluded: (list) => node.mempool.evict(list),
         },
-        { blockIntervalMs: config.blockIntervalMs, emptyBlocks: config.emptyBlocks },
+        {
+          blockIntervalMs: config.blockIntervalMs,
+          emptyBlocks: config.emptyBlocks,
+          workDue: (height) => registry.workDue(chain.latest, height),
+        },
         log.child({ module: "producer" }),
       );
     }
@@ -141,7 +145,13 @@ export class ZlNode {
     const log = this.log.child({ module: "consensus" });
     const network = makeNetwork ? await makeNetwork(this) : await this.defaultNetwork();
     this.network = network;
-    this.wal = openWal(join(paths.consensus, "wal"), { initialHeight: this.chain.height + 1 });
+    this.wal = openWal(join(paths.consensus, "wal"), {
+      initialHeight: this.chain.height + 1,
+      // A proposal carries its block.
+      maxRecordBytes: this.chain.genesis.params.maxBlockBytes + 1024 * 1024,
+      maxSegmentBytes: 64 * 1024 * 1024,
+      keepSegments: 4,
+    });
     const c = this.config.consensus;
     const consensus = new ConsensusService(
       this.chain,
@@ -151,6 +161,7 @@ export class ZlNode {
         excluded: (list) => this.mempool.evict(list),
         reap: (n, bytes) => this.mempool.reap(n, bytes),
         pendingTxs: () => this.mempool.size,
+        workDue: (height) => this.chain.registry.workDue(this.chain.latest, height),
         heldVerified: (id, bytes) => this.mempool.holdsVerified(id, bytes),
         verifySignatures: (txs) => this.checkSignatures(txs),
         gossipedTxs: (raw) => {

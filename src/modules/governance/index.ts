@@ -27,7 +27,15 @@ import { totalPower } from "../../ledger/validators.js";
 import { propose } from "./calls/propose.js";
 import { vote } from "./calls/vote.js";
 import { governanceEndBlock } from "./end-block.js";
-import { readCount, readPending, readProposal, readValidators, tally, validatorJson } from "./state.js";
+import {
+  dueKey,
+  readCount,
+  readPending,
+  readProposal,
+  readValidators,
+  tally,
+  validatorJson,
+} from "./state.js";
 import { type Action, PROPOSAL_STATUSES, type Proposal, type ProposalStatus } from "./types.js";
 
 export type { Action, Proposal, ProposalStatus } from "./types.js";
@@ -137,4 +145,5 @@ export const governanceModule: Module = {
     }),
   },
   endBlock: governanceEndBlock,
+  workDue: (state, height) => state.get(dueKey(height)) !== undefined,
 };

@@ -1,0 +1,121 @@
+/**
+ * Four department nodes in one process over real mutual TLS (the default network of
+ * src/node/network.ts): they commit together, and when the organizations vote a department out,
+ * its node is disconnected and cannot come back, while the remaining three keep committing.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { initTestnet, type TestnetManifest } from "../cli/testnet.js";
+import { getSuite } from "../crypto/index.js";
+import { readOrg } from "../execution/accounts.js";
+import { createLogger } from "../log/logger.js";
+import { Signer } from "../sdk/signer.js";
+import { homePaths, readPrivateKey } from "./home.js";
+import { ZlNode } from "./node.js";
+
+async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("membership decides who may connect (4 nodes, real TLS, in one process)", () => {
+  const suite = getSuite("intl");
+  let dir: string;
+  let manifest: TestnetManifest;
+  const nodes: ZlNode[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "zl-membership-net-"));
+    const base = 30_000 + Math.floor(Math.random() * 300) * 100;
+    manifest = initTestnet({ dir, nodes: 4, suite: "intl", p2pPort: base, apiPort: base + 50 });
+    for (const n of manifest.nodes)
+      nodes.push(
+        await ZlNode.start(n.home, {
+          logger: createLogger(process.env.ZL_DEBUG ? "info" : "silent"),
+          overrides: {
+            blockIntervalMs: 20,
+            consensus: {
+              timeouts: {
+                proposeMs: 600,
+                proposeDeltaMs: 200,
+                prevoteMs: 300,
+                prevoteDeltaMs: 100,
+                precommitMs: 300,
+                precommitDeltaMs: 100,
+              },
+              stallAfterMs: 2000,
+            },
+          },
+        }),
+      );
+  });
+
+  after(async () => {
+    for (const n of nodes) await n.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const admin = (i: number) =>
+    new Signer(suite, readPrivateKey(suite, homePaths(manifest.nodes[i]!.home).key("admin")));
+
+  async function send(i: number, call: string, args: Record<string, unknown>, nonce: number): Promise<void> {
+    const tx = admin(i).sign(manifest.chainId, {
+      module: "governance",
+      call,
+      args: args as never,
+      nonce,
+      expiry: 1_000_000,
+    });
+    const [r] = await nodes[i]!.submit([tx.bytes]);
+    assert.ok(r?.ok, `submit ${call} by dept${i}: ${r && !r.ok ? r.error.message : ""}`);
+  }
+
+  it("connects only members, and drops a department the others voted out", async () => {
+    await until(() => nodes.every((n) => n.peers().length === 3), "a full mesh of 4");
+
+    await send(0, "propose", { action: { kind: "removeOrg", id: "dept3" } }, 0);
+    await until(() => nodes[0]!.chain.height >= 1, "the proposal to commit");
+    await send(1, "vote", { id: 1, approve: true }, 0);
+    await send(2, "vote", { id: 1, approve: true }, 0);
+
+    // Three of four organizations approve: dept3 is removed, with its validator.
+    await until(
+      () => readOrg(nodes[0]!.chain.latest, "dept3")?.status === "removed",
+      "dept3 removed",
+      30_000,
+    );
+    await until(() => nodes[0]!.chain.validators().length === 3, "the set to shrink to 3");
+    await until(
+      () => nodes.slice(0, 3).every((n) => n.peers().every((p) => p.nodeId !== "node3")),
+      "the members to drop node3",
+    );
+    // It stays out: its certificate no longer chains to a member organization.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(nodes.slice(0, 3).every((n) => n.peers().every((p) => p.nodeId !== "node3")));
+    assert.equal(nodes[3]!.peers().length, 0);
+
+    // The remaining three (all of the new set's power) keep committing.
+    const h = nodes[0]!.chain.height;
+    const tx = admin(1).sign(manifest.chainId, {
+      module: "attest",
+      call: "record",
+      args: {
+        digest: new Uint8Array(32).fill(9),
+        kind: "after-removal",
+        provenance: { system: "t", generatedAt: 1, method: "m" },
+      },
+      nonce: 1,
+      expiry: 1_000_000,
+    });
+    await nodes[1]!.submit([tx.bytes]);
+    await until(() => nodes.slice(0, 3).every((n) => n.chain.height > h), "commits without dept3");
+    const hashes = nodes.slice(0, 3).map((n) => n.chain.block(h + 1).header.stateRoot.join(","));
+    assert.equal(new Set(hashes).size, 1);
+  });
+});
