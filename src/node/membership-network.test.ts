@@ -78,6 +78,10 @@ describe("membership decides who may connect (4 nodes, real TLS, in one process)
 
   it("connects only members, and drops a department the others voted out", async () => {
     await until(() => nodes.every((n) => n.peers().length === 3), "a full mesh of 4");
+    const scrape = await nodes[0]!.metrics.registry.metrics();
+    assert.match(scrape, /^zl_consensus_total_power 40$/m);
+    assert.match(scrape, /^zl_p2p_peers 3$/m);
+    assert.match(scrape, /^zl_consensus_stalled 0$/m);
 
     await send(0, "propose", { action: { kind: "removeOrg", id: "dept3" } }, 0);
     await until(() => nodes[0]!.chain.height >= 1, "the proposal to commit");

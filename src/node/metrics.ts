@@ -1,6 +1,17 @@
 /** Prometheus metrics of a node (served at /metrics). */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
+/** What the consensus gauges read at each scrape (ConsensusService.status()). */
+export interface ConsensusGaugeSource {
+  round: number;
+  stalled: boolean;
+  visiblePower: number;
+  totalPower: number;
+  quorumVisible: boolean;
+  peers: number;
+  lastCommitAgoMs: number;
+}
+
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly height = new Gauge({
@@ -42,7 +53,51 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  private consensusSource: (() => ConsensusGaugeSource | undefined) | undefined;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "zl_" });
+    const gauge = (name: string, help: string, read: (s: ConsensusGaugeSource) => number) => {
+      const metrics = this;
+      return new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const s = metrics.consensusSource?.();
+          if (s) this.set(read(s));
+        },
+      });
+    };
+    gauge(
+      "zl_consensus_round",
+      "Round of the height in progress (0 when heights decide at once)",
+      (s) => s.round,
+    );
+    gauge(
+      "zl_consensus_stalled",
+      "1 when the height in progress has run longer than consensus.stallAfterMs",
+      (s) => (s.stalled ? 1 : 0),
+    );
+    gauge(
+      "zl_consensus_visible_power",
+      "Voting power heard from in the last 5 s, this node included",
+      (s) => s.visiblePower,
+    );
+    gauge("zl_consensus_total_power", "Total voting power of the current validator set", (s) => s.totalPower);
+    gauge("zl_consensus_quorum_visible", "1 when more than two thirds of the voting power is visible", (s) =>
+      s.quorumVisible ? 1 : 0,
+    );
+    gauge("zl_p2p_peers", "Peers connected", (s) => s.peers);
+    gauge(
+      "zl_consensus_last_commit_age_seconds",
+      "Seconds since this node last committed a block",
+      (s) => s.lastCommitAgoMs / 1000,
+    );
+  }
+
+  /** Feeds the consensus gauges (a node running Tendermint). */
+  observeConsensus(source: () => ConsensusGaugeSource | undefined): void {
+    this.consensusSource = source;
   }
 }

@@ -187,6 +187,7 @@ export class ZlNode {
       },
     );
     this.consensus = consensus;
+    this.metrics.observeConsensus(() => consensus.status());
     network.onMessage((from, channel, payload) => consensus.onMessage(from.nodeId, channel, payload));
     network.onPeer((event, peer) => {
       if (event === "up") consensus.onPeerUp(peer.nodeId);
