@@ -8,10 +8,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { serveApi } from "../api/server.js";
 import { initTestnet, type TestnetManifest } from "../cli/testnet.js";
+import { decode } from "../codec/cbor.js";
 import { getSuite } from "../crypto/index.js";
 import { readOrg } from "../execution/accounts.js";
 import { createLogger } from "../log/logger.js";
+import { ZlClient } from "../sdk/client.js";
 import { Signer } from "../sdk/signer.js";
 import { homePaths, readPrivateKey } from "./home.js";
 import { ZlNode } from "./node.js";
@@ -38,7 +41,9 @@ describe("membership decides who may connect (4 nodes, real TLS, in one process)
       nodes.push(
         await ZlNode.start(n.home, {
           logger: createLogger(process.env.ZL_DEBUG ? "info" : "silent"),
+          frontend: serveApi,
           overrides: {
+            api: { host: "127.0.0.1", port: 0 },
             blockIntervalMs: 20,
             consensus: {
               timeouts: {
@@ -121,5 +126,12 @@ describe("membership decides who may connect (4 nodes, real TLS, in one process)
     await until(() => nodes.slice(0, 3).every((n) => n.chain.height > h), "commits without dept3");
     const hashes = nodes.slice(0, 3).map((n) => n.chain.block(h + 1).header.stateRoot.join(","));
     assert.equal(new Set(hashes).size, 1);
+
+    // A client trusting only genesis still verifies reads signed by the new set: its light
+    // client follows the change header by header.
+    const client = new ZlClient(nodes[1]!.apiUrl);
+    const org = await client.queryVerified("org/dept3");
+    assert.equal((decode(org.value!) as { status: string }).status, "removed");
+    assert.ok(org.height > h);
   });
 });

@@ -51,6 +51,8 @@ export interface SubmitResult {
 
 export class ZlClient {
   private genesis: Genesis | undefined;
+  /** Follows validator-set changes for the verified reads, once the genesis set no longer signs. */
+  private light: LightClient | undefined;
 
   constructor(
     readonly baseUrl: string,
@@ -153,25 +155,39 @@ export class ZlClient {
     const q = `keyHex=${toHex(keyBytes)}${height ? `&height=${height}` : ""}`;
     const r = await this.request<StateResponse>("GET", `/v1/state?${q}`);
     const g = await this.trustedGenesis();
-    return verifyStateResponse(getSuite(g.suite), g.chainId, this.validatorsAt(g), keyBytes, r);
+    return this.withSigningSet(g, r.height, (set) =>
+      verifyStateResponse(getSuite(g.suite), g.chainId, set, keyBytes, r),
+    );
+  }
+
+  /**
+   * Runs a verification against the set that signs block `height`: the genesis set while that is
+   * it, else the set a light client from genesis verified, header by header, up to height − 1.
+   */
+  private async withSigningSet<T>(g: Genesis, height: number, verify: (set: Validator[]) => T): Promise<T> {
+    try {
+      return verify(this.validatorsAt(g));
+    } catch (err: unknown) {
+      if (!(err instanceof RejectedError) || err.code !== "COMMIT_VALIDATOR_SET_MISMATCH") throw err;
+    }
+    this.light ??= await this.lightClient("genesis");
+    if (this.light.height > height - 1) this.light = await this.lightClient("genesis");
+    if (this.light.height < height - 1) await this.syncLight(this.light, height - 1);
+    return verify(this.light.trusted.validators);
   }
 
   /** Fetches a committed transaction and verifies its inclusion, receipt and commit certificate. */
   async getTxVerified(id: string): Promise<VerifiedTx> {
-    const r = await this.request<{ status: string; index: number; inclusion?: TxInclusion }>(
+    const r = await this.request<{ status: string; height: number; index: number; inclusion?: TxInclusion }>(
       "GET",
       `/v1/txs/${id}`,
     );
     if (r.status !== "committed" || !r.inclusion)
       throw new RejectedError("SDK_TX_PENDING", `transaction ${id} is not committed yet`);
     const g = await this.trustedGenesis();
-    return verifyTxInclusion(
-      getSuite(g.suite),
-      g.chainId,
-      this.validatorsAt(g),
-      fromHex(id),
-      r.index,
-      r.inclusion,
+    const inclusion = r.inclusion;
+    return this.withSigningSet(g, r.height, (set) =>
+      verifyTxInclusion(getSuite(g.suite), g.chainId, set, fromHex(id), r.index, inclusion),
     );
   }
 
@@ -290,7 +306,7 @@ export class ZlClient {
     return { height, key: keyBytes, value, header };
   }
 
-  /** Validator set to check commits against. Changes of the set arrive with governance; until then, genesis. */
+  /** The genesis validator set: what verified reads try first (see withSigningSet). */
   private validatorsAt(g: Genesis): Validator[] {
     if (g.validators.length === 0)
       throw new RejectedError("SDK_NO_VALIDATORS", "trusted genesis lists no validators");
