@@ -121,5 +121,22 @@ for (const suite of ["intl", "gm"]) {
         },
       );
     });
+
+    it("issues a node certificate with the organization's root key and checks it", async () => {
+      const issued = (await zl("node-cert", "issue", "--home", home, "--node-id", "market-node1")) as {
+        nodeId: string;
+        org: string;
+      };
+      assert.deepEqual([issued.nodeId, issued.org], ["market-node1", "market"]);
+      const shown = (await zl("node-cert", "show", "--home", home)) as { valid: boolean; nodeId: string };
+      assert.equal(shown.valid, true);
+      assert.equal(shown.nodeId, "market-node1");
+      // A key that is no organization's root cannot issue.
+      await zl("keys", "new", "stranger", "--home", home, "--suite", suite);
+      await assert.rejects(
+        zl("node-cert", "issue", "--home", home, "--node-id", "x", "--org-key", "stranger"),
+        /P2P_NOT_AN_ORG_ROOT/,
+      );
+    });
   });
 }

@@ -2,7 +2,7 @@
  * `zl` — the ZhengLian command line: init, start, dev, keys, tx send, query, status, bench.
  * Every command takes `--json` to print one machine-readable JSON document.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { serveApi } from "../api/server.js";
 import { runBench } from "../bench/single-node.js";
@@ -13,6 +13,14 @@ import { ZlError } from "../errors/index.js";
 import { fromUtf8, toHex } from "../ledger/bytes.js";
 import { homePaths, readGenesisFile, readPrivateKey, writePrivateKey } from "../node/home.js";
 import { ZlNode } from "../node/node.js";
+import { generateTlsKeyPair, tlsPublicKeyFromPem } from "../p2p/tls-key.js";
+import {
+  certificateFromPem,
+  certificateToPem,
+  issueNodeCertificate,
+  parseCertificate,
+  verifyNodeCertificate,
+} from "../p2p/x509.js";
 import { cborToJson, jsonToCbor } from "../sdk/args.js";
 import { ZlClient } from "../sdk/client.js";
 import { Signer } from "../sdk/signer.js";
@@ -187,6 +195,90 @@ program
       if (!o.json) console.log(`Created a development chain in ${o.home} (suite ${o.suite}).`);
     }
     await runNode(o.home, o.json);
+  });
+
+const nodeCert = program
+  .command("node-cert")
+  .description("the node's TLS key and the certificate its organization issues for it");
+
+nodeCert
+  .command("issue")
+  .description(
+    "create the node's TLS key (if missing) and issue its certificate with an organization root key",
+  )
+  .addOption(homeOption())
+  .requiredOption("--node-id <id>", "the node's name (the certificate's CN; config p2p.nodeId)")
+  .option("--org-key <name>", "the organization's root key under <home>/keys", "admin")
+  .option("--days <n>", "validity in days", "365")
+  .option("--json", "print JSON")
+  .action((o) => {
+    const paths = homePaths(o.home);
+    const genesis = readGenesisFile(paths.genesis);
+    const suite = getSuite(genesis.suite);
+    const orgKey = readPrivateKey(suite, paths.key(o.orgKey));
+    const rootPublicKey = suite.publicKeyFromPrivate(orgKey);
+    const org = genesis.orgs.find((g) => toHex(g.rootPublicKey) === toHex(rootPublicKey));
+    if (!org)
+      throw new ZlError(
+        "P2P_NOT_AN_ORG_ROOT",
+        `keys/${o.orgKey}.pem is not the root key of an organization in genesis; use the organization's root key`,
+      );
+    const days = Number(o.days);
+    if (!Number.isSafeInteger(days) || days < 1 || days > 3650)
+      throw new ZlError("P2P_BAD_VALIDITY", "--days must be 1..3650");
+    if (!existsSync(paths.nodeTlsKey)) {
+      mkdirSync(paths.keys, { recursive: true });
+      writeFileSync(paths.nodeTlsKey, generateTlsKeyPair().privateKeyPem, { mode: 0o600 });
+    }
+    const now = Date.now();
+    const der = issueNodeCertificate({
+      suite,
+      orgId: org.id,
+      orgPrivateKey: orgKey,
+      nodeId: o.nodeId,
+      tlsPublicKey: tlsPublicKeyFromPem(readFileSync(paths.nodeTlsKey, "utf8")),
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + days * 24 * 3600_000),
+    });
+    writeFileSync(paths.nodeCert, certificateToPem(der));
+    const c = parseCertificate(der);
+    out(
+      o.json,
+      { nodeId: c.subject.cn, org: c.subject.org, notAfter: c.notAfter.toISOString(), cert: paths.nodeCert },
+      `issued ${paths.nodeCert}\n  node:   ${c.subject.cn}\n  org:    ${c.subject.org}\n  until:  ${c.notAfter.toISOString()}\nSet p2p.enabled, p2p.nodeId "${c.subject.cn}" and p2p.peers in config.json.`,
+    );
+  });
+
+nodeCert
+  .command("show")
+  .description("show the node certificate and check it against the organizations of genesis")
+  .addOption(homeOption())
+  .option("--json", "print JSON")
+  .action((o) => {
+    const paths = homePaths(o.home);
+    const genesis = readGenesisFile(paths.genesis);
+    const suite = getSuite(genesis.suite);
+    const der = certificateFromPem(readFileSync(paths.nodeCert, "utf8"));
+    const c = parseCertificate(der);
+    const check = verifyNodeCertificate(der, {
+      suite,
+      orgRoots: new Map(genesis.orgs.map((g) => [g.id, g.rootPublicKey])),
+      now: new Date(),
+    });
+    const info = {
+      nodeId: c.subject.cn,
+      org: c.subject.org,
+      notBefore: c.notBefore.toISOString(),
+      notAfter: c.notAfter.toISOString(),
+      signatureAlgorithm: c.signatureAlgorithm,
+      valid: check.ok,
+      problem: check.ok ? null : `${check.code}: ${check.message}`,
+    };
+    out(
+      o.json,
+      info,
+      `node ${info.nodeId} of ${info.org}, ${info.notBefore} .. ${info.notAfter}\n${check.ok ? "chains to its organization's root key in genesis" : `INVALID ${info.problem}`}`,
+    );
   });
 
 const keys = program.command("keys").description("account keys (PKCS#8 PEM files under <home>/keys)");
