@@ -162,6 +162,7 @@ function messageKey(msg: ConsensusMessage): string {
     : `p${msg.round}:${msg.validRound}:${toHex(msg.signature)}`;
 }
 const SYNC_TIMEOUT_MS = 5000;
+const SYNC_GRACE_MS = 1000;
 
 export class ConsensusService {
   private readonly chainId: string;
@@ -188,6 +189,8 @@ export class ConsensusService {
   /** When a message of each validator (by public key hex) last arrived. */
   private lastSeen = new Map<string, number>();
   private syncing: { height: number; peer: string; deadline: number } | undefined;
+  /** Since when a peer has been known to have committed the height in progress here. */
+  private behindSince: number | undefined;
   private txOutbox: Uint8Array[] = [];
   private txFlush: NodeJS.Immediate | undefined;
   private ticker: NodeJS.Timeout | undefined;
@@ -735,6 +738,7 @@ export class ConsensusService {
     }
     this.committing = false;
     this.lastCommitAt = this.now();
+    this.behindSince = undefined;
     this.hooks.committed(prepared, commit, (performance.now() - started) / 1000);
     this.beginHeight();
   }
@@ -799,13 +803,17 @@ export class ConsensusService {
       );
       return;
     }
+    // The block may be one this node already executed as a proposal of this height.
+    const known = this.values.get(toHex(commit.blockHash))?.prepared;
     let prepared: PreparedBlock;
     try {
       const maxTxBytes = this.chain.genesis.params.maxTxBytes;
-      prepared = this.chain.executeProposed(
-        block.header,
-        block.txBytes.map((b) => decodeTx(this.opts.suite, b, maxTxBytes)),
-      );
+      prepared =
+        known ??
+        this.chain.executeProposed(
+          block.header,
+          block.txBytes.map((b) => decodeTx(this.opts.suite, b, maxTxBytes)),
+        );
     } catch (err: unknown) {
       this.halt(`certified block ${m.height} does not execute here: ${(err as Error).message}`);
       return;
@@ -824,7 +832,16 @@ export class ConsensusService {
     if (this.stopped || this.halted || this.committing || this.syncing) return;
     const want = this.chain.height + 1;
     const ahead = this.network.peers().filter((p) => p.height >= want);
-    if (ahead.length === 0) return;
+    if (ahead.length === 0) {
+      this.behindSince = undefined;
+      return;
+    }
+    // A peer that committed this height a moment earlier is the normal case: the decision is
+    // about to arrive here too. Sync only when two heights behind, or one for a while.
+    const now = this.now();
+    this.behindSince ??= now;
+    const farBehind = ahead.some((p) => p.height >= want + 1);
+    if (!farBehind && now - this.behindSince < SYNC_GRACE_MS) return;
     const peer = ahead[Math.floor(Math.random() * ahead.length)]!;
     this.syncing = { height: want, peer: peer.nodeId, deadline: this.now() + SYNC_TIMEOUT_MS };
     this.network.send(peer.nodeId, CHANNEL_SYNC, encodeSyncMessage({ t: "getBlock", height: want }));
