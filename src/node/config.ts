@@ -46,6 +46,8 @@ export interface ConsensusConfig {
   timeouts: TimeoutConfig;
   /** Report consensus as stalled after this long without a commit while there is work. */
   stallAfterMs: number;
+  /** A validator counts toward the visible voting power if heard from within this window (default 5 s). */
+  visibleWindowMs?: number;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -74,6 +76,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
       precommitDeltaMs: 500,
     },
     stallAfterMs: 10_000,
+    visibleWindowMs: 5000,
   },
 };
 
@@ -129,6 +132,8 @@ export function parseConfig(json: unknown): NodeConfig {
   posInt(cfg.p2p.maxFrameBytes, "p2p.maxFrameBytes", 1024);
   for (const [k, v] of Object.entries(cfg.consensus.timeouts)) posInt(v, `consensus.timeouts.${k}`, 0);
   posInt(cfg.consensus.stallAfterMs, "consensus.stallAfterMs");
+  if (cfg.consensus.visibleWindowMs !== undefined)
+    posInt(cfg.consensus.visibleWindowMs, "consensus.visibleWindowMs", 100);
   if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(cfg.logLevel))
     bad("logLevel is not a level");
   return cfg;

@@ -143,6 +143,14 @@ export class ZlNode {
     const paths = homePaths(this.home);
     mkdirSync(paths.consensus, { recursive: true });
     const log = this.log.child({ module: "consensus" });
+    // Workers load their code on first use (about a second here): pay that before the first
+    // proposal has to be checked, not inside a round's timeout.
+    const probe = this.suite.generateKeyPair();
+    const message = new Uint8Array(32);
+    const signature = this.suite.sign(probe.privateKey, message);
+    await this.verifier.verifyBatch(
+      Array.from({ length: 64 }, () => ({ publicKey: probe.publicKey, message, signature })),
+    );
     const network = makeNetwork ? await makeNetwork(this) : await this.defaultNetwork();
     this.network = network;
     this.wal = openWal(join(paths.consensus, "wal"), {
@@ -183,6 +191,7 @@ export class ZlNode {
         blockIntervalMs: this.config.blockIntervalMs,
         emptyBlocks: this.config.emptyBlocks,
         stallAfterMs: c.stallAfterMs,
+        ...(c.visibleWindowMs !== undefined ? { visibleWindowMs: c.visibleWindowMs } : {}),
         log,
       },
     );
