@@ -61,6 +61,13 @@ function writeU64(out: Uint8Array, offset: number, v: number): void {
   out[offset + 7] = lo & 0xff;
 }
 
+function writeU32(out: Uint8Array, offset: number, v: number): void {
+  out[offset] = v >>> 24;
+  out[offset + 1] = (v >>> 16) & 0xff;
+  out[offset + 2] = (v >>> 8) & 0xff;
+  out[offset + 3] = v & 0xff;
+}
+
 function readU32(b: Uint8Array, o: number): number {
   return (
     (((b[o] as number) << 24) >>> 0) +
@@ -123,33 +130,82 @@ export function isValidNodeKey(nodeKey: unknown): nodeKey is Uint8Array {
   return true;
 }
 
-export function encodeLeaf(key: Uint8Array, value: Uint8Array): Uint8Array {
-  const out = new Uint8Array(9 + key.length + value.length);
-  const dv = new DataView(out.buffer);
+/** Size of a leaf record. */
+export function leafSize(key: Uint8Array, value: Uint8Array): number {
+  return 9 + key.length + value.length;
+}
+
+/** Writes a leaf record into `out` (exactly `leafSize(key, value)` bytes). */
+export function writeLeaf(out: Uint8Array, key: Uint8Array, value: Uint8Array): void {
+  const kl = key.length;
   out[0] = NODE_TAG_LEAF;
-  dv.setUint32(1, key.length);
+  writeU32(out, 1, kl);
   out.set(key, 5);
-  dv.setUint32(5 + key.length, value.length);
-  out.set(value, 9 + key.length);
+  writeU32(out, 5 + kl, value.length);
+  out.set(value, 9 + kl);
+}
+
+export function encodeLeaf(key: Uint8Array, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(leafSize(key, value));
+  writeLeaf(out, key, value);
   return out;
 }
 
-export function encodeInternal(left: ChildRef, right: ChildRef): Uint8Array {
-  const size = 2 + (left.kind ? HASH_BYTES + 8 : 0) + (right.kind ? HASH_BYTES + 8 : 0);
-  const out = new Uint8Array(size);
+/** Size of an internal record whose children have these kinds. */
+export function internalSize(leftKind: number, rightKind: number): number {
+  return 2 + (leftKind !== KIND_EMPTY ? HASH_BYTES + 8 : 0) + (rightKind !== KIND_EMPTY ? HASH_BYTES + 8 : 0);
+}
+
+/** Writes an internal record into `out` (exactly `internalSize(leftKind, rightKind)` bytes). */
+export function writeInternal(
+  out: Uint8Array,
+  leftKind: number,
+  leftHash: Uint8Array,
+  leftVersion: number,
+  rightKind: number,
+  rightHash: Uint8Array,
+  rightVersion: number,
+): void {
   out[0] = NODE_TAG_INTERNAL;
-  out[1] = left.kind | (right.kind << 2);
+  out[1] = leftKind | (rightKind << 2);
   let o = 2;
-  if (left.kind !== KIND_EMPTY) {
-    out.set(left.hash, o);
-    writeU64(out, o + HASH_BYTES, left.version);
+  if (leftKind !== KIND_EMPTY) {
+    out.set(leftHash, o);
+    writeU64(out, o + HASH_BYTES, leftVersion);
     o += HASH_BYTES + 8;
   }
-  if (right.kind !== KIND_EMPTY) {
-    out.set(right.hash, o);
-    writeU64(out, o + HASH_BYTES, right.version);
+  if (rightKind !== KIND_EMPTY) {
+    out.set(rightHash, o);
+    writeU64(out, o + HASH_BYTES, rightVersion);
   }
+}
+
+export function encodeInternal(left: ChildRef, right: ChildRef): Uint8Array {
+  const out = new Uint8Array(internalSize(left.kind, right.kind));
+  writeInternal(out, left.kind, left.hash, left.version, right.kind, right.hash, right.version);
   return out;
+}
+
+/**
+ * Checks that `b` is a well-formed internal record, as `decodeNode` would, and returns its kinds
+ * byte (leftKind | rightKind << 2). The children are then at offset 2 and, for the right one,
+ * 2 + 40 if the left is not EMPTY: hash (32 bytes) | version u64 BE (`childVersion`).
+ */
+export function internalKinds(b: Uint8Array): number {
+  if (b.length < 2 || b[0] !== NODE_TAG_INTERNAL) corrupt("expected an internal record");
+  const kinds = b[1] as number;
+  const lk = kinds & 3;
+  const rk = (kinds >> 2) & 3;
+  if (kinds > 0x0f || lk === 3 || rk === 3) corrupt("bad child kinds");
+  if ((lk === KIND_EMPTY && rk !== KIND_INTERNAL) || (rk === KIND_EMPTY && lk !== KIND_INTERNAL))
+    corrupt("non-canonical internal node");
+  if (b.length !== internalSize(lk, rk)) corrupt("internal node length mismatch");
+  return kinds;
+}
+
+/** Version of the child whose reference starts at `offset` of an internal record. */
+export function childVersion(b: Uint8Array, offset: number): number {
+  return readU64(b, offset + HASH_BYTES);
 }
 
 const EMPTY_CHILD: ChildRef = { kind: KIND_EMPTY, hash: new Uint8Array(HASH_BYTES), version: 0 };

@@ -16,25 +16,30 @@ import {
   bytesEqual,
   compareBytes,
   EMPTY_HASH,
+  HASH_BYTES,
   type HashFn,
-  internalHash,
+  INTERNAL_PREFIX,
   KEY_BITS,
-  leafHash,
+  LEAF_PREFIX,
 } from "./hashing.js";
 import {
   assertVersion,
   type ChildRef,
+  childVersion,
   decodeNode,
-  encodeInternal,
-  encodeLeaf,
+  internalKinds,
+  internalSize,
   isValidNodeKey,
   KIND_EMPTY,
   KIND_INTERNAL,
   KIND_LEAF,
+  leafSize,
   makeNodeKey,
   nodeKeyDepth,
   nodeKeyPath,
   nodeKeyVersion,
+  writeInternal,
+  writeLeaf,
 } from "./node.js";
 import type { StateProof } from "./proof.js";
 
@@ -63,31 +68,47 @@ export interface TrieUpdate {
   staleNodeKeys: Uint8Array[];
 }
 
-/** A subtree during an update. Leaves are "floating" until their final position is known. */
-type Sub =
-  | { kind: 0 }
-  | {
-      kind: 1;
-      hash: Uint8Array;
-      /** Existing leaf: its current node key and depth. New leaf: null / -1. */
-      nodeKey: Uint8Array | null;
-      depth: number;
-      /** Encoded record if already known (always set for a new leaf). */
-      encoded: Uint8Array | null;
-      /** Key hash if known (always set for a new leaf or a loaded existing leaf). */
-      keyHash: Uint8Array | null;
-    }
-  | { kind: 2; hash: Uint8Array; nodeKey: Uint8Array };
-
-type LeafSub = Extract<Sub, { kind: 1 }>;
+/**
+ * A subtree during an update. One shape for every kind, so that the hot paths stay monomorphic.
+ * Leaves are "floating" until their final position is known.
+ */
+interface Sub {
+  kind: 0 | 1 | 2;
+  /** EMPTY_HASH for kind 0. */
+  hash: Uint8Array;
+  /** Version of an existing node (its node key's); unused for a new leaf and for EMPTY. */
+  version: number;
+  /**
+   * Node key of an existing node. Null for EMPTY, for a new leaf, and for an unchanged sibling
+   * until it is needed (a sibling leaf that is lifted gets one then).
+   */
+  nodeKey: Uint8Array | null;
+  /** Position of an existing node; -1 for a new leaf. */
+  depth: number;
+  /** Encoded record of a leaf, if already known (always set for a new leaf). */
+  encoded: Uint8Array | null;
+  /** Key hash of a leaf, if known (always set for a new leaf or a loaded existing leaf). */
+  keyHash: Uint8Array | null;
+}
 
 interface Prepared {
   keyHash: Uint8Array;
+  /** First 4 bytes of keyHash (u32 BE), to sort without a byte loop in the common case. */
+  k0: number;
   key: Uint8Array;
   value: Uint8Array | null;
+  i: number;
 }
 
-const EMPTY_SUB: Sub = { kind: 0 };
+const EMPTY_SUB: Sub = {
+  kind: KIND_EMPTY,
+  hash: EMPTY_HASH,
+  version: 0,
+  nodeKey: null,
+  depth: -1,
+  encoded: null,
+  keyHash: null,
+};
 
 interface Ctx {
   version: number;
@@ -95,10 +116,21 @@ interface Ctx {
   stale: Uint8Array[];
 }
 
+/** Records written by an update are cut from slabs of this size (one allocation per ~200 nodes). */
+const SLAB_BYTES = 16 * 1024;
+
 export class StateTrie {
   private readonly hash: HashFn;
   private readonly reader: NodeReader;
+  /** Input of the leaf and internal hashes (prefix || 32 bytes || 32 bytes), reused. */
+  private readonly scratch = new Uint8Array(1 + 2 * HASH_BYTES);
+  private slab = new Uint8Array(0);
+  private slabOffset = 0;
 
+  /**
+   * `hash` is called synchronously and must not keep a reference to its input (the trie reuses
+   * the input buffer); it must return a new 32-byte array each time.
+   */
   constructor(hash: HashFn, reader: NodeReader) {
     this.hash = hash;
     this.reader = reader;
@@ -124,6 +156,7 @@ export class StateTrie {
     const base = baseRootKey === null ? EMPTY_SUB : this.rootSub(baseRootKey, "update");
     const pfx = prepared.length > 0 ? (prepared[0] as Prepared).keyHash : EMPTY_HASH;
     const result = this.updateAt(ctx, 0, base, prepared, 0, prepared.length);
+    this.releaseSlabIfSpent();
     if (result.kind === KIND_EMPTY) {
       return {
         root: EMPTY_HASH.slice(),
@@ -134,13 +167,13 @@ export class StateTrie {
     }
     let rootNodeKey: Uint8Array;
     if (result.kind === KIND_LEAF) {
-      const ref = this.materialize(ctx, result, 0, pfx);
+      const refVersion = this.materialize(ctx, result, 0, pfx);
       rootNodeKey =
         result.nodeKey !== null && result.depth === 0
           ? result.nodeKey
-          : makeNodeKey(ref.version, 0, EMPTY_HASH);
+          : makeNodeKey(refVersion, 0, EMPTY_HASH);
     } else {
-      rootNodeKey = result.nodeKey;
+      rootNodeKey = result.nodeKey as Uint8Array;
     }
     return {
       root: result.hash.slice(),
@@ -219,11 +252,13 @@ export class StateTrie {
   private rootSub(rootKey: Uint8Array, op: "update" | "get"): Sub {
     const enc = this.load(rootKey, op);
     const node = decodeNode(enc);
+    const version = nodeKeyVersion(rootKey);
     if (node.type === "leaf") {
       const keyHash = this.hash(node.key);
       return {
-        kind: 1,
-        hash: leafHash(this.hash, keyHash, this.hash(node.value)),
+        kind: KIND_LEAF,
+        hash: this.hashPair(LEAF_PREFIX, keyHash, this.hash(node.value)),
+        version,
         nodeKey: rootKey,
         depth: 0,
         encoded: enc,
@@ -231,40 +266,88 @@ export class StateTrie {
       };
     }
     return {
-      kind: 2,
-      hash: internalHash(this.hash, childHash(node.left), childHash(node.right)),
+      kind: KIND_INTERNAL,
+      hash: this.hashPair(INTERNAL_PREFIX, childHash(node.left), childHash(node.right)),
+      version,
       nodeKey: rootKey,
+      depth: 0,
+      encoded: null,
+      keyHash: null,
     };
+  }
+
+  /** H(prefix || a || b), through the reused input buffer. */
+  private hashPair(prefix: number, a: Uint8Array, b: Uint8Array): Uint8Array {
+    const s = this.scratch;
+    s[0] = prefix;
+    s.set(a, 1);
+    s.set(b, 1 + HASH_BYTES);
+    return this.hash(s);
+  }
+
+  /**
+   * `n` bytes for a record this update writes. Records are immutable once written, so many
+   * share one slab instead of each paying for its own ArrayBuffer; a large leaf gets its own.
+   */
+  private alloc(n: number): Uint8Array {
+    if (n > SLAB_BYTES >> 2) return new Uint8Array(n);
+    let o = this.slabOffset;
+    if (o + n > this.slab.length) {
+      this.slab = new Uint8Array(SLAB_BYTES);
+      o = 0;
+    }
+    this.slabOffset = o + n;
+    return this.slab.subarray(o, o + n);
+  }
+
+  /** Drop a nearly full slab between updates rather than keep it alive for a few bytes. */
+  private releaseSlabIfSpent(): void {
+    if (this.slab.length - this.slabOffset < 256) {
+      this.slab = new Uint8Array(0);
+      this.slabOffset = 0;
+    }
   }
 
   /** Hash keys, sort by key hash, keep the last change per key. */
   private prepare(changes: StateChange[]): Prepared[] {
     if (!Array.isArray(changes)) throw new InvalidInputError("STATE_BAD_CHANGE", "changes must be an array");
-    const items: Array<Prepared & { i: number }> = changes.map((c, i) => {
+    const items: Prepared[] = new Array(changes.length);
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i];
       if (c === null || typeof c !== "object" || !(c.key instanceof Uint8Array))
         throw new InvalidInputError("STATE_BAD_CHANGE", `change ${i}: key must be a byte array`);
       if (c.value !== null && !(c.value instanceof Uint8Array))
         throw new InvalidInputError("STATE_BAD_CHANGE", `change ${i}: value must be a byte array or null`);
-      return { keyHash: this.hash(c.key), key: c.key, value: c.value, i };
-    });
-    items.sort((a, b) => compareBytes(a.keyHash, b.keyHash) || a.i - b.i);
+      const keyHash = this.hash(c.key);
+      const k0 =
+        (((keyHash[0] as number) << 24) |
+          ((keyHash[1] as number) << 16) |
+          ((keyHash[2] as number) << 8) |
+          (keyHash[3] as number)) >>>
+        0;
+      items[i] = { keyHash, k0, key: c.key, value: c.value, i };
+    }
+    items.sort((a, b) => a.k0 - b.k0 || compareBytes(a.keyHash, b.keyHash) || a.i - b.i);
     const out: Prepared[] = [];
     for (let j = 0; j < items.length; j++) {
-      const it = items[j] as Prepared & { i: number };
+      const it = items[j] as Prepared;
       const next = items[j + 1];
-      if (next !== undefined && bytesEqual(next.keyHash, it.keyHash)) continue; // a later change wins
-      out.push({ keyHash: it.keyHash, key: it.key, value: it.value });
+      if (next !== undefined && next.k0 === it.k0 && bytesEqual(next.keyHash, it.keyHash)) continue; // a later change wins
+      out.push(it);
     }
     return out;
   }
 
-  private newLeaf(p: Prepared & { value: Uint8Array }): LeafSub {
+  private newLeaf(p: Prepared, value: Uint8Array): Sub {
+    const encoded = this.alloc(leafSize(p.key, value));
+    writeLeaf(encoded, p.key, value);
     return {
-      kind: 1,
-      hash: leafHash(this.hash, p.keyHash, this.hash(p.value)),
+      kind: KIND_LEAF,
+      hash: this.hashPair(LEAF_PREFIX, p.keyHash, this.hash(value)),
+      version: 0,
       nodeKey: null,
       depth: -1,
-      encoded: encodeLeaf(p.key, p.value),
+      encoded,
       keyHash: p.keyHash,
     };
   }
@@ -272,51 +355,71 @@ export class StateTrie {
   /** The subtree at `depth` after applying changes[lo, hi) (all sharing the position's prefix). */
   private updateAt(ctx: Ctx, depth: number, existing: Sub, ch: Prepared[], lo: number, hi: number): Sub {
     if (lo === hi) return existing;
+    if (existing.kind === KIND_INTERNAL) return this.updateInternal(ctx, depth, existing, ch, lo, hi);
 
+    const leaves: Sub[] = [];
     if (existing.kind === KIND_EMPTY) {
-      const leaves: LeafSub[] = [];
       for (let i = lo; i < hi; i++) {
         const p = ch[i] as Prepared;
-        if (p.value !== null) leaves.push(this.newLeaf(p as Prepared & { value: Uint8Array }));
+        if (p.value !== null) leaves.push(this.newLeaf(p, p.value));
       }
       return this.build(ctx, depth, leaves, 0, leaves.length);
     }
 
-    if (existing.kind === KIND_LEAF) {
-      const enc = existing.encoded ?? this.load(existing.nodeKey as Uint8Array, "update");
-      const node = decodeNode(enc);
-      if (node.type !== "leaf") throw new FatalError("STATE_CORRUPT_NODE", "expected a leaf record");
-      const keyHash = existing.keyHash ?? this.hash(node.key);
-      const old: LeafSub = { ...existing, encoded: enc, keyHash };
-      let keepOld = true;
-      const leaves: LeafSub[] = [];
-      let oldPos = -1;
-      for (let i = lo; i < hi; i++) {
-        const p = ch[i] as Prepared;
-        const cmp = compareBytes(p.keyHash, keyHash);
-        if (cmp > 0 && oldPos < 0) oldPos = leaves.length;
-        if (cmp === 0) {
-          if (p.value !== null && bytesEqual(p.value, node.value)) continue; // same value: no-op
-          keepOld = false;
-        }
-        if (p.value !== null) leaves.push(this.newLeaf(p as Prepared & { value: Uint8Array }));
+    // Existing leaf: merge it with the changes, in key-hash order.
+    const enc = existing.encoded ?? this.load(existing.nodeKey as Uint8Array, "update");
+    const node = decodeNode(enc);
+    if (node.type !== "leaf") throw new FatalError("STATE_CORRUPT_NODE", "expected a leaf record");
+    const keyHash = existing.keyHash ?? this.hash(node.key);
+    let keepOld = true;
+    let oldPos = -1;
+    for (let i = lo; i < hi; i++) {
+      const p = ch[i] as Prepared;
+      const cmp = compareBytes(p.keyHash, keyHash);
+      if (cmp > 0 && oldPos < 0) oldPos = leaves.length;
+      if (cmp === 0) {
+        if (p.value !== null && bytesEqual(p.value, node.value)) continue; // same value: no-op
+        keepOld = false;
       }
-      if (keepOld) leaves.splice(oldPos < 0 ? leaves.length : oldPos, 0, old);
-      else if (existing.nodeKey !== null) ctx.stale.push(existing.nodeKey);
-      return this.build(ctx, depth, leaves, 0, leaves.length);
+      if (p.value !== null) leaves.push(this.newLeaf(p, p.value));
     }
+    if (keepOld) {
+      const old: Sub = {
+        kind: KIND_LEAF,
+        hash: existing.hash,
+        version: existing.version,
+        nodeKey: existing.nodeKey,
+        depth: existing.depth,
+        encoded: enc,
+        keyHash,
+      };
+      leaves.splice(oldPos < 0 ? leaves.length : oldPos, 0, old);
+    } else if (existing.nodeKey !== null) ctx.stale.push(existing.nodeKey);
+    return this.build(ctx, depth, leaves, 0, leaves.length);
+  }
 
-    // Existing internal node: descend into both sides with their share of the changes.
-    const node = decodeNode(this.load(existing.nodeKey, "update"));
-    if (node.type !== "internal") throw new FatalError("STATE_CORRUPT_NODE", "expected an internal record");
+  /** An existing internal node: descend into the sides that have changes. */
+  private updateInternal(
+    ctx: Ctx,
+    depth: number,
+    existing: Sub,
+    ch: Prepared[],
+    lo: number,
+    hi: number,
+  ): Sub {
+    const nodeKey = existing.nodeKey as Uint8Array;
+    const enc = this.load(nodeKey, "update");
+    const kinds = internalKinds(enc);
+    const lk = kinds & 3;
+    const rk = kinds >> 2;
     const pfx = (ch[lo] as Prepared).keyHash;
     const markNew = ctx.newNodes.length;
     const markStale = ctx.stale.length;
-    ctx.stale.push(existing.nodeKey);
+    ctx.stale.push(nodeKey);
     let mid = lo;
     while (mid < hi && bitAt((ch[mid] as Prepared).keyHash, depth) === 0) mid++;
-    const leftOld = childSub(node.left, depth + 1, pfx, 0);
-    const rightOld = childSub(node.right, depth + 1, pfx, 1);
+    const leftOld = childSub(enc, 2, lk, depth + 1, pfx, 0, lo < mid);
+    const rightOld = childSub(enc, lk === KIND_EMPTY ? 2 : 2 + CHILD_BYTES, rk, depth + 1, pfx, 1, mid < hi);
     const left = this.updateAt(ctx, depth + 1, leftOld, ch, lo, mid);
     const right = this.updateAt(ctx, depth + 1, rightOld, ch, mid, hi);
     if (left === leftOld && right === rightOld) {
@@ -324,6 +427,11 @@ export class StateTrie {
       ctx.stale.length = markStale;
       return existing;
     }
+    // An untouched sibling leaf whose other side emptied is lifted, hence moved: it needs its key.
+    if (left.kind === KIND_EMPTY && right.kind === KIND_LEAF && right.nodeKey === null && right.depth >= 0)
+      right.nodeKey = makeNodeKey(right.version, depth + 1, pfx, 1);
+    if (right.kind === KIND_EMPTY && left.kind === KIND_LEAF && left.nodeKey === null && left.depth >= 0)
+      left.nodeKey = makeNodeKey(left.version, depth + 1, pfx, 0);
     const result = this.combine(ctx, depth, pfx, left, right);
     if (result.kind === KIND_INTERNAL && bytesEqual(result.hash, existing.hash)) {
       // Same hash = same key/value set below = same shape: keep the existing nodes.
@@ -335,37 +443,43 @@ export class StateTrie {
   }
 
   /** Canonical subtree at `depth` holding exactly `leaves[lo, hi)` (sorted by key hash). */
-  private build(ctx: Ctx, depth: number, leaves: LeafSub[], lo: number, hi: number): Sub {
+  private build(ctx: Ctx, depth: number, leaves: Sub[], lo: number, hi: number): Sub {
     if (lo === hi) return EMPTY_SUB;
-    if (hi - lo === 1) return leaves[lo] as LeafSub;
+    if (hi - lo === 1) return leaves[lo] as Sub;
     if (depth >= KEY_BITS)
       throw new FatalError("STATE_KEY_HASH_COLLISION", "two keys share a 256-bit key hash");
     let mid = lo;
-    while (mid < hi && bitAt((leaves[mid] as LeafSub).keyHash as Uint8Array, depth) === 0) mid++;
+    while (mid < hi && bitAt((leaves[mid] as Sub).keyHash as Uint8Array, depth) === 0) mid++;
     const left = this.build(ctx, depth + 1, leaves, lo, mid);
     const right = this.build(ctx, depth + 1, leaves, mid, hi);
-    return this.combine(ctx, depth, (leaves[lo] as LeafSub).keyHash as Uint8Array, left, right);
+    return this.combine(ctx, depth, (leaves[lo] as Sub).keyHash as Uint8Array, left, right);
   }
 
   /** Parent at `depth` of `left`/`right`; lifts a lone leaf, otherwise writes an internal node. */
   private combine(ctx: Ctx, depth: number, pfx: Uint8Array, left: Sub, right: Sub): Sub {
     if (left.kind === KIND_EMPTY && right.kind !== KIND_INTERNAL) return right;
     if (right.kind === KIND_EMPTY && left.kind !== KIND_INTERNAL) return left;
-    const l = this.materialize(ctx, left, depth + 1, pfx);
-    const r = this.materialize(ctx, right, depth + 1, pfx);
-    const encoded = encodeInternal(l, r);
+    const lv = this.materialize(ctx, left, depth + 1, pfx);
+    const rv = this.materialize(ctx, right, depth + 1, pfx);
+    const encoded = this.alloc(internalSize(left.kind, right.kind));
+    writeInternal(encoded, left.kind, left.hash, lv, right.kind, right.hash, rv);
     const nodeKey = makeNodeKey(ctx.version, depth, pfx);
     ctx.newNodes.push([nodeKey, encoded]);
-    return { kind: 2, hash: internalHash(this.hash, childHash(l), childHash(r)), nodeKey };
+    return {
+      kind: KIND_INTERNAL,
+      hash: this.hashPair(INTERNAL_PREFIX, left.hash, right.hash),
+      version: ctx.version,
+      nodeKey,
+      depth,
+      encoded: null,
+      keyHash: null,
+    };
   }
 
-  /** Fix `sub` at position `depth` and return the reference its parent records. */
-  private materialize(ctx: Ctx, sub: Sub, depth: number, pfx: Uint8Array): ChildRef {
-    if (sub.kind === KIND_EMPTY) return { kind: KIND_EMPTY, hash: EMPTY_HASH, version: 0 };
-    if (sub.kind === KIND_INTERNAL)
-      return { kind: KIND_INTERNAL, hash: sub.hash, version: nodeKeyVersion(sub.nodeKey) };
-    if (sub.nodeKey !== null && sub.depth === depth)
-      return { kind: KIND_LEAF, hash: sub.hash, version: nodeKeyVersion(sub.nodeKey) };
+  /** Fix `sub` at position `depth`; returns the version its parent records for it. */
+  private materialize(ctx: Ctx, sub: Sub, depth: number, pfx: Uint8Array): number {
+    if (sub.kind === KIND_EMPTY) return 0;
+    if (sub.kind === KIND_INTERNAL || sub.depth === depth) return sub.version;
     // A new leaf, or an existing one moving to another position: (re)write it under the new key.
     let path: Uint8Array;
     if (sub.keyHash !== null) path = sub.keyHash;
@@ -374,17 +488,38 @@ export class StateTrie {
     const encoded = sub.encoded ?? this.load(sub.nodeKey as Uint8Array, "update");
     ctx.newNodes.push([makeNodeKey(ctx.version, depth, path), encoded]);
     if (sub.nodeKey !== null) ctx.stale.push(sub.nodeKey);
-    return { kind: KIND_LEAF, hash: sub.hash, version: ctx.version };
+    return ctx.version;
   }
 }
+
+const CHILD_BYTES = HASH_BYTES + 8;
 
 function childHash(c: ChildRef): Uint8Array {
   return c.kind === KIND_EMPTY ? EMPTY_HASH : c.hash;
 }
 
-function childSub(c: ChildRef, depth: number, pfx: Uint8Array, bit: number): Sub {
-  if (c.kind === KIND_EMPTY) return EMPTY_SUB;
-  const nodeKey = makeNodeKey(c.version, depth, pfx, bit);
-  if (c.kind === KIND_LEAF) return { kind: 1, hash: c.hash, nodeKey, depth, encoded: null, keyHash: null };
-  return { kind: 2, hash: c.hash, nodeKey };
+/**
+ * The child of an internal record whose reference starts at `offset`, at position `depth`. Its
+ * node key is made only if it will be loaded (`withKey`: the side has changes).
+ */
+function childSub(
+  enc: Uint8Array,
+  offset: number,
+  kind: number,
+  depth: number,
+  pfx: Uint8Array,
+  bit: number,
+  withKey: boolean,
+): Sub {
+  if (kind === KIND_EMPTY) return EMPTY_SUB;
+  const version = childVersion(enc, offset);
+  return {
+    kind: kind as 1 | 2,
+    hash: enc.subarray(offset, offset + HASH_BYTES),
+    version,
+    nodeKey: withKey ? makeNodeKey(version, depth, pfx, bit) : null,
+    depth,
+    encoded: null,
+    keyHash: null,
+  };
 }
