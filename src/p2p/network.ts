@@ -362,6 +362,8 @@ export class PeerNetwork {
       socket.destroy();
       return;
     }
+    // Votes are small frames that must leave at once: no Nagle delay.
+    socket.setNoDelay(true);
     const conn = this.newConn(socket, "in", `${socket.remoteAddress}:${socket.remotePort}`);
     this.onSecure(conn);
   }
@@ -391,6 +393,7 @@ export class PeerNetwork {
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
     });
+    socket.setNoDelay(true);
     const conn = this.newConn(socket, "out", d.address, d);
     d.conn = conn;
     socket.once("secureConnect", () => this.onSecure(conn));
