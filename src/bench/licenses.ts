@@ -7,8 +7,9 @@
  *    commit event).
  * 2. Offline verification: presentations of issued licenses (3 disclosed fields, proofs fetched
  *    from the node) are verified by `verifyPresentation` on this one thread, with the verified
- *    header cached by hash, so the per-presentation work is: base45 + CBOR decoding, the state
- *    proof, one holder signature and the disclosures. p50/p99 are per verification.
+ *    header cached by hash (decoded, with the top of its state tree hashed), so the
+ *    per-presentation work is: base45 + CBOR decoding, the state proof, one holder signature and
+ *    the disclosures. p50/p99 are per verification.
  * The raw single-core signature verification rate is measured in the same run for reference.
  */
 import { mkdtempSync, rmSync } from "node:fs";

@@ -85,7 +85,19 @@ export function encode(value: CborValue): Uint8Array {
   return cborEncode(value, encodeOptions);
 }
 
+/**
+ * Decodes canonical CBOR; throws InvalidInputError (CODEC_*) on anything else. The common subset
+ * is read in one pass (`decodeFast`); everything else by `decodeReference`.
+ */
 export function decode(bytes: Uint8Array, maxBytes: number = DEFAULT_MAX_BYTES): CborValue {
+  return decodeFast(bytes, maxBytes);
+}
+
+/**
+ * The reference decoder: cborg decodes, then the value is re-encoded and must equal the input
+ * byte for byte, which is what "canonical" means here.
+ */
+export function decodeReference(bytes: Uint8Array, maxBytes: number = DEFAULT_MAX_BYTES): CborValue {
   if (!(bytes instanceof Uint8Array)) throw new InvalidInputError("CODEC_NOT_BYTES", "expected a byte array");
   if (bytes.length > maxBytes)
     throw new InvalidInputError(
@@ -221,4 +233,205 @@ export function splitArray(bytes: Uint8Array, maxItems = Number.MAX_SAFE_INTEGER
   }
   if (pos !== bytes.length) malformedSplit("bytes after the array");
   return items;
+}
+
+/** The entries of a definite-length CBOR map, as [key, value] views into `bytes` (see splitArray). */
+export function splitMap(
+  bytes: Uint8Array,
+  maxEntries = Number.MAX_SAFE_INTEGER,
+): Array<[Uint8Array, Uint8Array]> {
+  const head = readHead(bytes, 0);
+  if (head.major !== 5) malformedSplit("expected a map");
+  if (!head.minimal)
+    throw new InvalidInputError("CODEC_NON_CANONICAL", "map length is not minimally encoded");
+  if (head.arg > maxEntries)
+    throw new InvalidInputError("CODEC_TOO_LARGE", `map has more than ${maxEntries} entries`);
+  const entries: Array<[Uint8Array, Uint8Array]> = [];
+  let pos = head.next;
+  for (let i = 0; i < head.arg; i++) {
+    const mid = skipItem(bytes, pos, 1);
+    const end = skipItem(bytes, mid, 1);
+    entries.push([bytes.subarray(pos, mid), bytes.subarray(mid, end)]);
+    pos = end;
+  }
+  if (pos !== bytes.length) malformedSplit("bytes after the map");
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// decodeFast: `decode` in one pass for the common subset
+
+/** Thrown inside the fast decoder when an input is outside its subset; `decodeFast` then defers. */
+const OUTSIDE = Symbol("outside the fast subset");
+const FAST_MAX_DEPTH = 16;
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The same value as `decode(bytes, maxBytes)`, and the same error, but without the second
+ * (re-encoding) pass for inputs in a common subset: a plain Uint8Array, safe integers, byte and
+ * valid UTF-8 text strings (no leading BOM), arrays and maps of ASCII text keys nested at most
+ * 16 deep, false, true and null — each with minimal heads and map keys in strictly increasing
+ * encoded order, i.e. exactly the bytes `encode` produces for the value. Anything else (floats,
+ * tags, bigints, other keys, any doubt) goes to `decode`, which decides and explains.
+ */
+export function decodeFast(bytes: Uint8Array, maxBytes: number = DEFAULT_MAX_BYTES): CborValue {
+  if (
+    bytes instanceof Uint8Array &&
+    Object.getPrototypeOf(bytes) === Uint8Array.prototype &&
+    bytes.length > 0 &&
+    bytes.length <= maxBytes
+  ) {
+    try {
+      const r = new FastReader(bytes);
+      const value = r.item(0);
+      if (r.pos === bytes.length) return value;
+    } catch {
+      // Outside the subset (or not CBOR at all): `decode` decides, with its own error.
+    }
+  }
+  return decodeReference(bytes, maxBytes);
+}
+
+class FastReader {
+  pos = 0;
+  constructor(private readonly b: Uint8Array) {}
+
+  /** The argument of the head at `pos` (minimal encoding required), moving past the head. */
+  private arg(ai: number): number {
+    const b = this.b;
+    const p = this.pos;
+    if (ai < 24) {
+      this.pos = p + 1;
+      return ai;
+    }
+    const size = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
+    if (size === 0 || p + 1 + size > b.length) throw OUTSIDE;
+    this.pos = p + 1 + size;
+    if (size === 1) {
+      const v = b[p + 1]!;
+      if (v < 24) throw OUTSIDE;
+      return v;
+    }
+    if (size === 2) {
+      const v = (b[p + 1]! << 8) | b[p + 2]!;
+      if (v < 0x100) throw OUTSIDE;
+      return v;
+    }
+    const hi = b[p + 1]! * 0x1000000 + ((b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!);
+    if (size === 4) {
+      if (hi < 0x10000) throw OUTSIDE;
+      return hi;
+    }
+    // 8 bytes: at least 2^32 (minimal) and at most 2^53 − 1 (a safe integer, not a bigint).
+    if (hi === 0 || hi > 0x1fffff) throw OUTSIDE;
+    return hi * 0x100000000 + (b[p + 5]! * 0x1000000 + ((b[p + 6]! << 16) | (b[p + 7]! << 8) | b[p + 8]!));
+  }
+
+  item(depth: number): CborValue {
+    const b = this.b;
+    if (this.pos >= b.length) throw OUTSIDE;
+    const ib = b[this.pos]!;
+    const major = ib >> 5;
+    if (major === 7) {
+      this.pos++;
+      if (ib === 0xf4) return false;
+      if (ib === 0xf5) return true;
+      if (ib === 0xf6) return null;
+      throw OUTSIDE;
+    }
+    const n = this.arg(ib & 31);
+    switch (major) {
+      case 0:
+        return n;
+      case 1:
+        if (n > Number.MAX_SAFE_INTEGER - 1) throw OUTSIDE;
+        return -1 - n;
+      case 2: {
+        const start = this.pos;
+        if (start + n > b.length) throw OUTSIDE;
+        this.pos = start + n;
+        return b.slice(start, start + n);
+      }
+      case 3:
+        return this.text(n);
+      case 4: {
+        if (depth >= FAST_MAX_DEPTH || n > b.length - this.pos) throw OUTSIDE;
+        const a: CborValue[] = [];
+        for (let i = 0; i < n; i++) a.push(this.item(depth + 1));
+        return a;
+      }
+      case 5: {
+        if (depth >= FAST_MAX_DEPTH || 2 * n > b.length - this.pos) throw OUTSIDE;
+        const m: { [key: string]: CborValue } = {};
+        let prevStart = 0;
+        let prevEnd = 0;
+        for (let i = 0; i < n; i++) {
+          const keyStart = this.pos;
+          if (keyStart >= b.length || b[keyStart]! >> 5 !== 3) throw OUTSIDE;
+          const key = this.asciiKey(this.arg(b[keyStart]! & 31));
+          // Keys in strictly increasing order of their encodings (length first, then bytewise).
+          if (i > 0 && !encodedAfter(b, prevStart, prevEnd, keyStart, this.pos)) throw OUTSIDE;
+          prevStart = keyStart;
+          prevEnd = this.pos;
+          m[key] = this.item(depth + 1);
+        }
+        return m;
+      }
+      default:
+        throw OUTSIDE;
+    }
+  }
+
+  private text(n: number): string {
+    const b = this.b;
+    const start = this.pos;
+    const end = start + n;
+    if (end > b.length) throw OUTSIDE;
+    this.pos = end;
+    if (n < 32) {
+      let s = "";
+      for (let i = start; i < end; i++) {
+        const c = b[i]!;
+        if (c >= 0x80) return this.utf8(start, end);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return this.utf8(start, end);
+  }
+
+  private utf8(start: number, end: number): string {
+    const s = fatalUtf8.decode(this.b.subarray(start, end)); // throws on invalid UTF-8
+    if (s.charCodeAt(0) === 0xfeff) throw OUTSIDE;
+    return s;
+  }
+
+  private asciiKey(n: number): string {
+    const b = this.b;
+    const start = this.pos;
+    const end = start + n;
+    if (end > b.length) throw OUTSIDE;
+    this.pos = end;
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const c = b[i]!;
+      if (c >= 0x80) throw OUTSIDE;
+      s += String.fromCharCode(c);
+    }
+    if (s === "__proto__") throw OUTSIDE;
+    return s;
+  }
+}
+
+/** True when bytes [s2, e2) sort strictly after [s1, e1): shorter first, then bytewise. */
+function encodedAfter(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): boolean {
+  const n1 = e1 - s1;
+  const n2 = e2 - s2;
+  if (n1 !== n2) return n2 > n1;
+  for (let i = 0; i < n1; i++) {
+    const x = b[s1 + i]!;
+    const y = b[s2 + i]!;
+    if (x !== y) return y > x;
+  }
+  return false;
 }

@@ -97,6 +97,50 @@ export function verifyDisclosure(
   return sameBytes(recomputed, commitment);
 }
 
+/** 0x84 (an array of 4) followed by the encoded FIELD_COMMITMENT_TAG: the start of every opening. */
+const OPENING_HEAD = (() => {
+  const tag = encode(FIELD_COMMITMENT_TAG);
+  const head = new Uint8Array(1 + tag.length);
+  head[0] = 0x84;
+  head.set(tag, 1);
+  return head;
+})();
+
+/** The parts of a disclosure as they were received: each the canonical CBOR of one item. */
+export interface EncodedDisclosure {
+  /** A text string: the field name. */
+  name: Uint8Array;
+  value: Uint8Array;
+  /** A byte string: the salt. */
+  salt: Uint8Array;
+}
+
+/**
+ * `verifyDisclosure` for a disclosure taken from canonical CBOR, without encoding it again: the
+ * committed bytes cbor(["zl/field/v1", name, salt, value]) are the array head, the encoded tag
+ * and the three received encodings. The caller vouches that each part is the canonical encoding
+ * of one item (decoded with `decode`); the name must be non-empty text and the salt bytes of at
+ * least MIN_SALT_BYTES, as `commitField` requires, or the answer is false.
+ */
+export function verifyEncodedDisclosure(
+  hash: HashFunction,
+  commitment: Uint8Array,
+  encoded: EncodedDisclosure,
+): boolean {
+  if (!(commitment instanceof Uint8Array)) return false;
+  const { name, value, salt } = encoded;
+  // A text head with a non-zero length; a byte-string head of 16…23 bytes or a longer one.
+  if (name.length < 2 || name[0]! >> 5 !== 3) return false;
+  const s = salt[0]!;
+  if (s >> 5 !== 2 || (s & 31) < MIN_SALT_BYTES) return false;
+  const bytes = new Uint8Array(OPENING_HEAD.length + name.length + salt.length + value.length);
+  bytes.set(OPENING_HEAD, 0);
+  bytes.set(name, OPENING_HEAD.length);
+  bytes.set(salt, OPENING_HEAD.length + name.length);
+  bytes.set(value, OPENING_HEAD.length + name.length + salt.length);
+  return sameBytes(checkHash(hash)(bytes), commitment);
+}
+
 /** A salted pseudonym for a holder's DID: hash(cbor(["zl/holder/v1", salt, holderDid])). */
 export function holderPseudonym(hash: HashFunction, salt: Uint8Array, holderDid: string): Uint8Array {
   const h = checkHash(hash);

@@ -24,15 +24,15 @@
  */
 
 import { decodeBase45, encodeBase45 } from "../../codec/base45.js";
-import { type CborValue, decode, encode } from "../../codec/cbor.js";
+import { type CborValue, decode, decodeFast, encode, splitArray, splitMap } from "../../codec/cbor.js";
 import type { CryptoSuite } from "../../crypto/suite.js";
 import { InvalidInputError } from "../../errors/index.js";
 import { blockHash, type Commit, decodeCommit, type Header, headerFromCbor } from "../../ledger/block.js";
 import { concatBytes, equalBytes, toHex, utf8 } from "../../ledger/bytes.js";
 import { type Validator, validatorsHash, verifyCommit } from "../../ledger/validators.js";
 import type { StateProof } from "../../state/proof.js";
-import { verifyStateProof } from "../../state/verify.js";
-import { verifyDisclosure } from "./commitments.js";
+import { PathMemo, verifyInclusion, verifyStateProof } from "../../state/verify.js";
+import { type EncodedDisclosure, verifyDisclosure, verifyEncodedDisclosure } from "./commitments.js";
 import { decodeLicense, licenseFromCbor, licenseStatus } from "./state.js";
 import type { License, StatusCode } from "./types.js";
 
@@ -162,15 +162,24 @@ export function presentationDigest(
   hash: (d: Uint8Array) => Uint8Array,
   p: Omit<Presentation, "signature">,
 ): Uint8Array {
-  const body = (p as { signedBody?: Uint8Array }).signedBody;
+  const body = signedBodies.get(p);
   if (body === undefined) return hash(encode([PRESENTATION_TAG, ...bodyItems(p)]));
-  // Decoded from canonical bytes: the body items are already encoded, in order, in the input, so
-  // encode([TAG, ...items]) is the array head, the encoded tag and those bytes — no re-encoding.
-  return hash(concatBytes(DIGEST_HEAD, body));
+  return receivedDigest(hash, body);
 }
 
 /** 0x8b (an array of 11: the tag and the 10 body items) followed by the encoded tag. */
 const DIGEST_HEAD = concatBytes(new Uint8Array([0x8b]), encode(PRESENTATION_TAG));
+
+/**
+ * The digest of a presentation decoded from canonical bytes: its body items are already encoded,
+ * in order, in the input, so encode([TAG, ...items]) is DIGEST_HEAD and those bytes.
+ */
+function receivedDigest(hash: (d: Uint8Array) => Uint8Array, signedBody: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(DIGEST_HEAD.length + signedBody.length);
+  bytes.set(DIGEST_HEAD, 0);
+  bytes.set(signedBody, DIGEST_HEAD.length);
+  return hash(bytes);
+}
 
 export function encodePresentation(p: Presentation): string {
   return PRESENTATION_PREFIX + encodeBase45(encode([...bodyItems(p), p.signature]));
@@ -232,8 +241,70 @@ function malformed(message: string): never {
   throw new InvalidInputError("PRESENTATION_MALFORMED", message);
 }
 
+/** What verification uses besides the presentation itself, taken from the received bytes. */
+interface Received {
+  p: Presentation;
+  /** Items 0..9 exactly as received: the digest is H(DIGEST_HEAD ‖ signedBody). */
+  signedBody: Uint8Array;
+  /** The record's decoded map: what `decode(p.record)` gives, without decoding it again. */
+  recordValue: { [k: string]: CborValue };
+  /** Each disclosed field's name, value and salt as received (canonical encodings). */
+  openings: Map<string, EncodedDisclosure>;
+}
+
+/** The received bodies of decoded presentations, so `presentationDigest` need not re-encode. */
+const signedBodies = new WeakMap<object, Uint8Array>();
+
 /** Parses the QR text into a presentation (shape only; nothing is verified). */
 export function decodePresentation(text: string): Presentation {
+  const r = receive(text);
+  signedBodies.set(r.p, r.signedBody);
+  return r.p;
+}
+
+/**
+ * The record map's head and its entries in canonical order: each key encoded, and the index of
+ * its value in RECORD_KEYS (−1: licenseId). Taken from `encode` itself: the order is the codec's.
+ */
+const RECORD_LAYOUT = (() => {
+  const probe = encode(
+    recordMap(
+      RECORD_KEYS.map((_, i) => i),
+      "x",
+    ),
+  );
+  return {
+    head: probe[0] as number,
+    entries: splitMap(probe).map(([key]) => ({
+      key: key.slice(),
+      index: RECORD_KEYS.indexOf(decode(key) as (typeof RECORD_KEYS)[number]),
+    })),
+  };
+})();
+
+/**
+ * `expandRecord` from the values as received, without encoding them again: every received item
+ * is already the canonical encoding of its value, so the canonical map is its head and, in key
+ * order, each encoded key followed by its value's bytes.
+ */
+function spliceRecord(values: readonly Uint8Array[], licenseId: Uint8Array): Uint8Array {
+  let length = 1;
+  for (const { key, index } of RECORD_LAYOUT.entries)
+    length += key.length + (index < 0 ? licenseId : (values[index] as Uint8Array)).length;
+  const out = new Uint8Array(length);
+  out[0] = RECORD_LAYOUT.head;
+  let at = 1;
+  for (const { key, index } of RECORD_LAYOUT.entries) {
+    const value = index < 0 ? licenseId : (values[index] as Uint8Array);
+    out.set(key, at);
+    out.set(value, at + key.length);
+    at += key.length + value.length;
+  }
+  return out;
+}
+
+/** Decodes and shape-checks the QR text; keeps the received bytes that verification reuses. */
+function receive(text: string): Received {
   if (typeof text !== "string" || !text.startsWith(PRESENTATION_PREFIX))
     malformed(`the text does not start with ${PRESENTATION_PREFIX}`);
   const b45 = text.slice(PRESENTATION_PREFIX.length).trim();
@@ -242,7 +313,7 @@ export function decodePresentation(text: string): Presentation {
   let raw: Uint8Array;
   try {
     raw = decodeBase45(b45);
-    v = decode(raw, MAX_PRESENTATION_BYTES);
+    v = decodeFast(raw, MAX_PRESENTATION_BYTES);
   } catch (err: unknown) {
     malformed(`not base45 canonical CBOR: ${(err as Error).message}`);
   }
@@ -275,60 +346,92 @@ export function decodePresentation(text: string): Presentation {
   if (!isUint(createdAt)) malformed("createdAt: ms");
   if (!isBytes(pk, 32, 65)) malformed("holderPublicKey: bytes");
   if (!isBytes(sig, 64, 64)) malformed("signature: 64 bytes");
-  const presentation: Presentation = {
-    version,
-    licenseId,
-    disclosed: fields,
-    record: encode(recordMap(record, licenseId)),
-    siblings: siblings as Uint8Array[],
-    encodedHeader: header,
-    commitRound: commit[0],
-    commitSignatures: signatures,
-    audience,
-    createdAt,
-    holderPublicKey: pk,
-    signature: sig,
+
+  // The input is canonical, so each item's bytes are the canonical encoding of its value.
+  const items = splitArray(raw);
+  const openings = new Map<string, EncodedDisclosure>();
+  for (const [name, pair] of splitMap(items[2] as Uint8Array)) {
+    const [value, salt] = splitArray(pair) as [Uint8Array, Uint8Array];
+    openings.set(decodeFast(name) as string, { name, value, salt });
+  }
+  return {
+    p: {
+      version,
+      licenseId,
+      disclosed: fields,
+      record: spliceRecord(splitArray(items[3] as Uint8Array), items[1] as Uint8Array),
+      siblings: siblings as Uint8Array[],
+      encodedHeader: header,
+      commitRound: commit[0],
+      commitSignatures: signatures,
+      audience,
+      createdAt,
+      holderPublicKey: pk,
+      signature: sig,
+    },
+    // [10 body items..., signature]: head 0x8b, the items, then the 64-byte signature (0x58 0x40 + 64).
+    signedBody: raw.subarray(1, raw.length - 66),
+    recordValue: recordMap(record, licenseId),
+    openings,
   };
-  // The canonical input is [10 body items..., signature]: head 0x8b, the items, then the 64-byte
-  // signature (0x58 0x40 + 64). Keep the items' bytes for the digest (not enumerable, not encoded).
-  Object.defineProperty(presentation, "signedBody", {
-    value: raw.subarray(1, raw.length - 66),
-    enumerable: false,
-  });
-  // The record's decoded form, so the verifier need not decode the bytes it just encoded.
-  Object.defineProperty(presentation, "recordValue", {
-    value: recordMap(record, licenseId),
-    enumerable: false,
-  });
-  return presentation;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Verification
 
+/** A decoded header with its block hash (= H(encoded), the encoding being canonical). */
+interface DecodedHeader {
+  header: Header;
+  hash: Uint8Array;
+  hashHex: string;
+  encoded: Uint8Array;
+  /** The upper levels of its state tree, hashed once for all proofs at this header. */
+  memo?: PathMemo;
+}
+
+/** Levels of a cached header's state tree whose node hashes are kept (at most 63 nodes). */
+const HEADER_MEMO_LEVELS = 6;
+
+/**
+ * Decodes an encoded header, given H(encoded). Decoding succeeds only on canonical bytes, which
+ * are what `encodeHeader` gives for the header, so H(encoded) is its block hash.
+ */
+function decodeHeader(encoded: Uint8Array, hashOfEncoded: Uint8Array): DecodedHeader {
+  const header = headerFromCbor(decodeFast(encoded));
+  return { header, hash: hashOfEncoded, hashHex: toHex(hashOfEncoded), encoded: encoded.slice() };
+}
+
 /**
  * Headers whose commit certificate has been verified, by block hash (hex). Repeated
- * presentations at the same height then skip the commit check. Bounded; oldest out first.
+ * presentations at the same height then skip the commit check. It also keeps the headers
+ * decoded, and for each the upper levels of its state tree (a PathMemo), so that they are
+ * decoded and hashed once per height. One cache per chain (one hash function) and trusted set.
+ * Bounded; oldest out first.
  */
 export class VerifiedHeaderCache {
   private readonly entries = new Map<string, true>();
-  /** Decoded headers and their hashes, by encoded bytes: many presentations share a header. */
-  private readonly decodedHeaders = new Map<string, { header: Header; hashHex: string; hash: Uint8Array }>();
+  /** Decoded headers, by block hash (hex): many presentations share a header. */
+  private readonly decodedHeaders = new Map<string, DecodedHeader>();
+  /** The header returned last: the next presentation most likely carries the same one. */
+  private last: DecodedHeader | undefined;
   constructor(readonly max = 1024) {}
+  /** The decoded header and its block hash; throws (a coded error) if `encoded` is not a header. */
   decoded(
     encoded: Uint8Array,
     hash: (d: Uint8Array) => Uint8Array,
-  ): { header: Header; hashHex: string; hash: Uint8Array } {
-    const key = toHex(encoded);
-    let d = this.decodedHeaders.get(key);
+  ): { header: Header; hashHex: string; hash: Uint8Array; memo?: PathMemo } {
+    const last = this.last;
+    if (last !== undefined && equalBytes(last.encoded, encoded)) return last;
+    // Same bytes, same hash: H(encoded) finds a header decoded before without a hex copy of it.
+    const h = hash(encoded);
+    let d = this.decodedHeaders.get(toHex(h));
     if (d === undefined) {
-      const header = headerFromCbor(decode(encoded));
-      const h = blockHash(hash, header);
-      d = { header, hash: h, hashHex: toHex(h) };
+      d = { ...decodeHeader(encoded, h), memo: new PathMemo(HEADER_MEMO_LEVELS) };
       if (this.decodedHeaders.size >= this.max)
         this.decodedHeaders.delete(this.decodedHeaders.keys().next().value as string);
-      this.decodedHeaders.set(key, d);
+      this.decodedHeaders.set(d.hashHex, d);
     }
+    this.last = d;
     return d;
   }
   has(hashHex: string): boolean {
@@ -435,17 +538,18 @@ export function verifyPresentation(opts: VerifyPresentationOptions, qrText: stri
   const maxAge = opts.maxPresentationAgeMs ?? DEFAULT_MAX_PRESENTATION_AGE_MS;
 
   // 1. Shape.
-  let p: Presentation;
-  let header: Header;
-  let known: { hashHex: string; hash: Uint8Array } | undefined;
+  let r: Received;
+  let d: { header: Header; hashHex: string; hash: Uint8Array; memo?: PathMemo };
   try {
-    p = decodePresentation(qrText);
-    const d = opts.headerCache?.decoded(p.encodedHeader, hash);
-    header = d ? d.header : headerFromCbor(decode(p.encodedHeader));
-    known = d;
+    r = receive(qrText);
+    d = opts.headerCache
+      ? opts.headerCache.decoded(r.p.encodedHeader, hash)
+      : decodeHeader(r.p.encodedHeader, hash(r.p.encodedHeader));
   } catch (err: unknown) {
     return fail("PRESENTATION_MALFORMED", (err as Error).message);
   }
+  const { p } = r;
+  const { header } = d;
   const at = { licenseId: p.licenseId, height: header.height };
 
   // 2. The header is committed by the trusted validator set (cached by block hash).
@@ -455,8 +559,8 @@ export function verifyPresentation(opts: VerifyPresentationOptions, qrText: stri
       `the header is of chain "${header.chainId}", not "${opts.chainId}"`,
       at,
     );
-  const hashOfBlock = known ? known.hash : blockHash(hash, header);
-  const hashHex = known ? known.hashHex : toHex(hashOfBlock);
+  const hashOfBlock = d.hash;
+  const hashHex = d.hashHex;
   if (
     !opts.headerCache?.has(hashHex) ||
     !equalBytes(header.validatorsHash, trustedSetHash(suite, opts.validators))
@@ -473,14 +577,12 @@ export function verifyPresentation(opts: VerifyPresentationOptions, qrText: stri
   }
 
   // 3. The record is the value of license/<licenseId> in the header's state root.
-  const key = utf8(`license/${p.licenseId}`);
-  const proof: StateProof = { siblings: p.siblings, leaf: { keyHash: hash(key), valueHash: hash(p.record) } };
-  if (!verifyStateProof(hash, header.stateRoot, key, p.record, proof))
+  const keyHash = hash(utf8(`license/${p.licenseId}`));
+  if (!verifyInclusion(hash, header.stateRoot, keyHash, hash(p.record), p.siblings, d.memo))
     return fail("PROOF_INVALID", "the state proof does not lead to the header's state root", at);
   let record: License;
   try {
-    const value = (p as { recordValue?: CborValue }).recordValue;
-    record = value === undefined ? decodeLicense(p.record) : licenseFromCbor(value);
+    record = licenseFromCbor(r.recordValue);
   } catch (err: unknown) {
     return fail("PRESENTATION_MALFORMED", `record: ${(err as Error).message}`, at);
   }
@@ -491,7 +593,7 @@ export function verifyPresentation(opts: VerifyPresentationOptions, qrText: stri
   const address = hash(p.holderPublicKey).subarray(0, 20);
   if (!equalBytes(address, record.holderAccount))
     return fail("WRONG_HOLDER", "the presenting key is not the license's holder account", at);
-  const digest = presentationDigest(hash, p);
+  const digest = receivedDigest(hash, r.signedBody);
   if (!suite.verify(p.holderPublicKey, digest, p.signature))
     return fail("HOLDER_SIGNATURE_INVALID", "the holder signature does not verify", at);
 
@@ -517,12 +619,15 @@ export function verifyPresentation(opts: VerifyPresentationOptions, qrText: stri
 
   // 7. Disclosures open the record's commitments.
   const fields: Record<string, CborValue> = {};
-  for (const [name, d] of Object.entries(p.disclosed)) {
+  for (const [name, field] of Object.entries(p.disclosed)) {
     const c = record.commitments[name];
     if (!c) return fail("FIELD_TAMPERED", `field ${name} is not committed in the license`, at);
-    if (!verifyDisclosure(hash, c, name, d.value, d.salt))
-      return fail("FIELD_TAMPERED", `field ${name} does not match its commitment`, at);
-    fields[name] = d.value;
+    const received = r.openings.get(name);
+    const opens = received
+      ? verifyEncodedDisclosure(hash, c, received)
+      : verifyDisclosure(hash, c, name, field.value, field.salt);
+    if (!opens) return fail("FIELD_TAMPERED", `field ${name} does not match its commitment`, at);
+    fields[name] = field.value;
   }
 
   // 8. The license is valid at the verifier's time (status as of height h).
