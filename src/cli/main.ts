@@ -454,6 +454,8 @@ program
       const first = results[0]!;
       const scaling = results.map((r) => ({
         nodes: r.nodes,
+        committed: r.committed,
+        duration_s: r.duration_s,
         tps: r.tps,
         p50_ms: r.p50_ms,
         p99_ms: r.p99_ms,

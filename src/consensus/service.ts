@@ -163,6 +163,9 @@ function messageKey(msg: ConsensusMessage): string {
 }
 const SYNC_TIMEOUT_MS = 5000;
 const SYNC_GRACE_MS = 1000;
+/** A proposal is sized to take at most this share of the propose timeout to validate. */
+const PROPOSAL_TIME_SHARE = 0.25;
+const MIN_PROPOSAL_TXS = 100;
 
 export class ConsensusService {
   private readonly chainId: string;
@@ -197,6 +200,8 @@ export class ConsensusService {
   private lastStallLog = 0;
   /** When the machine of the current height started: progress is measured from here. */
   private heightStartedAt = 0;
+  /** Measured cost of building or validating a block, in ms per transaction (0: not yet known). */
+  private msPerTx = 0;
   private lastRegossip = 0;
   private walReplayed = false;
 
@@ -416,8 +421,10 @@ export class ConsensusService {
   private buildValue(height: number, _round: number): string {
     if (height !== this.height || !this.address) return "00";
     const { maxBlockTxs, maxBlockBytes } = this.chain.genesis.params;
-    const candidates = this.hooks.reap(maxBlockTxs, maxBlockBytes);
+    const started = performance.now();
+    const candidates = this.hooks.reap(Math.min(maxBlockTxs, this.proposalTxBudget()), maxBlockBytes);
     const prepared = this.chain.prepareBlock(candidates, this.now(), this.address);
+    this.observeBlockWork(candidates.length, performance.now() - started);
     if (prepared.result.excluded.length > 0) this.hooks.excluded(prepared.result.excluded);
     const id = toHex(prepared.hash);
     this.values.set(id, {
@@ -444,11 +451,33 @@ export class ConsensusService {
     return undefined;
   }
 
+  /**
+   * How many transactions a proposal may carry so that validators can check it well within the
+   * round's propose timeout: a block that takes longer to validate than the timeout is prevoted
+   * nil and the whole round is lost, which under load repeats round after round.
+   */
+  private proposalTxBudget(): number {
+    const round = this.machine?.state.round ?? 0;
+    const timeouts = this.opts.timeouts ?? {};
+    const proposeMs = (timeouts.proposeMs ?? 3000) + round * (timeouts.proposeDeltaMs ?? 500);
+    if (this.msPerTx <= 0) return MIN_PROPOSAL_TXS * 10;
+    return Math.max(MIN_PROPOSAL_TXS, Math.floor((proposeMs * PROPOSAL_TIME_SHARE) / this.msPerTx));
+  }
+
+  /** Learns the cost of building or checking a block, per transaction (moving average). */
+  private observeBlockWork(txs: number, ms: number): void {
+    if (txs < 50) return;
+    const sample = ms / txs;
+    this.msPerTx = this.msPerTx <= 0 ? sample : this.msPerTx * 0.7 + sample * 0.3;
+  }
+
   private async validate(height: number, id: string, entry: ValueEntry): Promise<void> {
     let valid = false;
     let reason = "";
+    const started = performance.now();
     try {
       valid = await this.checkBlock(entry);
+      this.observeBlockWork(entry.txBytes?.length ?? 0, performance.now() - started);
     } catch (err: unknown) {
       if (!(err instanceof ZlError)) throw err;
       reason = `${err.code}: ${err.message}`;
