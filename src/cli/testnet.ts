@@ -70,7 +70,7 @@ export interface TestnetInitOptions {
 }
 
 /** A unified social credit code for the i-th test department (valid check character). */
-function deptCode(i: number): string {
+export function deptCode(i: number): string {
   const first17 = `11110000${String(1_000_000_000 + i).slice(1)}`;
   return first17 + usccCheckChar(first17);
 }
