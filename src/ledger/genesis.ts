@@ -27,6 +27,12 @@ export interface ChainParams {
    * header a + d − 1 already commits the next validator set.
    */
   validatorChangeDelay: number;
+  /**
+   * Whether license types are registered and changed only by governance vote (the actions
+   * registerLicenseType / updateLicenseType): the direct calls licenses.registerType and
+   * licenses.updateType are then refused with LICENSE_TYPE_BY_VOTE. The one boolean parameter.
+   */
+  licenseTypesByVote: boolean;
 }
 
 export interface GenesisOrg {
@@ -51,6 +57,7 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxBlockBytes: 8 * 1024 * 1024,
   governanceVotingBlocks: 1000,
   validatorChangeDelay: 2,
+  licenseTypesByVote: false,
 };
 
 /** The smallest validator-change delay: a change can never apply in the block that passed it. */
@@ -88,8 +95,12 @@ export function parseGenesis(json: unknown, publicKeyLength: (suite: SuiteId) =>
   const time = Date.parse(g.genesisTime);
   if (!Number.isFinite(time) || time < 0) bad("genesisTime must be an ISO 8601 time");
   const params = { ...DEFAULT_PARAMS, ...(g.params ?? {}) };
-  for (const [k, v] of Object.entries(params))
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) bad(`params.${k} must be a positive integer`);
+  // A parameter whose default is a boolean must be a boolean; every other one a positive integer.
+  for (const [k, v] of Object.entries(params)) {
+    if (typeof (DEFAULT_PARAMS as unknown as Record<string, unknown>)[k] === "boolean") {
+      if (typeof v !== "boolean") bad(`params.${k} must be true or false`);
+    } else if (!Number.isSafeInteger(v) || (v as number) <= 0) bad(`params.${k} must be a positive integer`);
+  }
   if (params.validatorChangeDelay < MIN_VALIDATOR_CHANGE_DELAY)
     bad(`params.validatorChangeDelay must be at least ${MIN_VALIDATOR_CHANGE_DELAY}`);
   const keyLen = publicKeyLength(suite);

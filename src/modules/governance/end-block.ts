@@ -21,7 +21,7 @@ function apply(ctx: EndBlockContext, p: Proposal): void {
   removePending(ctx.state, p.id);
   const change = new Overlay(ctx.state);
   try {
-    applyAction(change, ctx.suite, p.action, ctx.height);
+    applyAction(change, ctx.suite, p.action, p.proposerOrg, ctx.height);
   } catch (err: unknown) {
     if (!(err instanceof ZlError)) throw err;
     writeProposal(ctx.state, { ...p, status: "skipped", skipReason: err.code });

@@ -1,7 +1,8 @@
 /**
  * Governance module (联盟治理): the member organizations (departments) decide, by a vote of more
  * than two thirds of them, one organization one vote, on changes of the validator set (add,
- * remove, change power) and of the membership (admit, remove an organization). A passed change
+ * remove, change power), of the membership (admit, remove an organization) and of the license-type
+ * registry (register or update a type, proposed by its defining organization). A passed change
  * takes effect params.validatorChangeDelay blocks later. docs/governance.md describes it in full;
  * ADR 0016 records why.
  *
@@ -17,7 +18,8 @@
  *   gov/pending               → [id…] passed proposals not yet applied, in the order they passed
  *
  * It also writes `validators` (the validator set, src/execution/genesis-state.ts), `orgs`,
- * `org/<id>` and the new organization's root `acct/<address>` (src/execution/accounts.ts).
+ * `org/<id>` and the new organization's root `acct/<address>` (src/execution/accounts.ts), and
+ * `lictype/<typeCode>` through the licenses module's registry (src/modules/licenses/type-registry.ts).
  */
 import { InvalidInputError } from "../../errors/index.js";
 import { defineQuery, type Module } from "../../execution/module.js";
@@ -64,6 +66,8 @@ function actionJson(a: Action): Record<string, unknown> {
     case "addOrg":
       return { ...a, rootPublicKey: toHex(a.rootPublicKey) };
     case "removeOrg":
+    case "registerLicenseType":
+    case "updateLicenseType":
       return { ...a };
   }
 }

@@ -6,6 +6,10 @@
  *
  * Invariants of the validator set: never empty, no key twice, every validator's organization an
  * active member.
+ *
+ * License-type actions are decided on behalf of the proposer's organization, which must be an
+ * active member and becomes (or already is) the type's defining organization; their rules and
+ * their write are the licenses module's own (../licenses/type-registry.ts).
  */
 import type { CryptoSuite } from "../../crypto/suite.js";
 import { RejectedError } from "../../errors/index.js";
@@ -24,17 +28,19 @@ import type { Overlay, StateReader } from "../../execution/state-view.js";
 import { equalBytes, toHex } from "../../ledger/bytes.js";
 import { addressOf } from "../../ledger/tx.js";
 import type { Validator } from "../../ledger/validators.js";
+import {
+  checkNewType,
+  checkTypeUpdate,
+  registerTypeRecord,
+  updateTypeRecord,
+} from "../licenses/type-registry.js";
 import { readValidators, writeValidators } from "./state.js";
-import type { Action } from "./types.js";
+import type { Action, LicenseTypeAction } from "./types.js";
 
 /** Keys must fit the chain's suite; checked in the handler, since parsing does not know the suite. */
 export function checkKeyLengths(suite: CryptoSuite, action: Action): void {
   const key =
-    action.kind === "addOrg"
-      ? action.rootPublicKey
-      : action.kind === "removeOrg"
-        ? undefined
-        : action.publicKey;
+    action.kind === "addOrg" ? action.rootPublicKey : "publicKey" in action ? action.publicKey : undefined;
   if (key && key.length !== suite.publicKeyLength)
     throw new RejectedError(
       "GOV_BAD_KEY",
@@ -99,6 +105,8 @@ function nextValidatorSet(state: StateReader, action: Action): Validator[] {
     case "removeOrg":
       return set.filter((v) => v.org !== action.id);
     case "addOrg":
+    case "registerLicenseType":
+    case "updateLicenseType":
       return set;
   }
 }
@@ -135,9 +143,29 @@ function checkRemoveOrg(state: StateReader, id: string, next: readonly Validator
   if (next.length === 0) lastValidator(`removing organization "${id}", which runs every validator,`);
 }
 
-/** Checks an action against `state`; throws the coded RejectedError of the first rule not met. */
-export function checkAction(state: StateReader, suite: CryptoSuite, action: Action): void {
+/** The proposer's organization is active, and may register (or update) the type. */
+function checkLicenseType(state: StateReader, action: LicenseTypeAction, proposerOrg: string): void {
+  requireActiveOrg(state, proposerOrg);
+  const { kind, ...args } = action;
+  if (kind === "registerLicenseType") checkNewType(state, proposerOrg, args);
+  else checkTypeUpdate(state, proposerOrg, args);
+}
+
+/**
+ * Checks an action, proposed by an admin of `proposerOrg`, against `state`; throws the coded
+ * RejectedError of the first rule not met.
+ */
+export function checkAction(
+  state: StateReader,
+  suite: CryptoSuite,
+  action: Action,
+  proposerOrg: string,
+): void {
   checkKeyLengths(suite, action);
+  if (action.kind === "registerLicenseType" || action.kind === "updateLicenseType") {
+    checkLicenseType(state, action, proposerOrg);
+    return;
+  }
   if (action.kind === "addOrg") {
     checkAddOrg(state, suite, action);
     return;
@@ -170,9 +198,22 @@ function checkValidatorSet(state: StateReader, set: readonly Validator[], removi
  * Applies an action at `height` (the end of block a + d − 1). Checks every rule again first and
  * writes nothing when one fails.
  */
-export function applyAction(state: Overlay, suite: CryptoSuite, action: Action, height: number): void {
-  checkAction(state, suite, action);
+export function applyAction(
+  state: Overlay,
+  suite: CryptoSuite,
+  action: Action,
+  proposerOrg: string,
+  height: number,
+): void {
+  checkAction(state, suite, action, proposerOrg);
   switch (action.kind) {
+    case "registerLicenseType":
+    case "updateLicenseType": {
+      const { kind, ...args } = action;
+      if (kind === "registerLicenseType") registerTypeRecord(state, proposerOrg, args, height);
+      else updateTypeRecord(state, proposerOrg, args, height);
+      return;
+    }
     case "addOrg": {
       for (const { key, value } of orgRecords(suite, action, height)) state.set(key, value);
       state.set(ORGS_KEY, encodeOrgIds([...readOrgIds(state), action.id]));

@@ -26,6 +26,8 @@ export interface GovChainOptions {
   validatorsOf?: number[];
   votingBlocks?: number;
   delay?: number;
+  /** Chain param licenseTypesByVote (default false). */
+  licenseTypesByVote?: boolean;
 }
 
 export function govChain(suiteId: SuiteId, opts: GovChainOptions) {
@@ -58,6 +60,7 @@ export function govChain(suiteId: SuiteId, opts: GovChainOptions) {
     ...DEFAULT_PARAMS,
     governanceVotingBlocks: opts.votingBlocks ?? DEFAULT_PARAMS.governanceVotingBlocks,
     validatorChangeDelay: opts.delay ?? DEFAULT_PARAMS.validatorChangeDelay,
+    licenseTypesByVote: opts.licenseTypesByVote ?? DEFAULT_PARAMS.licenseTypesByVote,
   };
   const chainId = "zl-gov-test";
   const nonces = new Map<string, number>();

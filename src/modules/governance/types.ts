@@ -1,11 +1,14 @@
 /**
  * Governance records and their strict argument readers. A proposal carries one action: a change
- * of the validator set or of the member organizations. Arguments are checked here, at parse time,
- * for everything that does not depend on state or on the chain's crypto suite.
+ * of the validator set, of the member organizations, or of the license-type registry. Arguments
+ * are checked here, at parse time, for everything that does not depend on state or on the chain's
+ * crypto suite. License-type actions carry exactly the arguments of licenses.registerType /
+ * updateType, read by the licenses module's own parser.
  */
 import type { CborValue } from "../../codec/cbor.js";
 import { InvalidInputError } from "../../errors/index.js";
 import { ORG_ID_PATTERN, USCC_PATTERN } from "../../ledger/genesis.js";
+import { parseTypeArgs, type TypeArgs, typeArgsToCbor } from "../licenses/type-registry.js";
 
 export const MAX_POWER = 1_000_000;
 /** Public keys of both suites are 32 (Ed25519) to 65 (SM2, uncompressed) bytes; the suite decides. */
@@ -13,7 +16,15 @@ export const MIN_KEY_BYTES = 32;
 export const MAX_KEY_BYTES = 65;
 export const MAX_ORG_NAME = 128;
 
-export const ACTION_KINDS = ["addValidator", "removeValidator", "setPower", "addOrg", "removeOrg"] as const;
+export const ACTION_KINDS = [
+  "addValidator",
+  "removeValidator",
+  "setPower",
+  "addOrg",
+  "removeOrg",
+  "registerLicenseType",
+  "updateLicenseType",
+] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
 export type Action =
@@ -21,7 +32,11 @@ export type Action =
   | { kind: "removeValidator"; publicKey: Uint8Array }
   | { kind: "setPower"; publicKey: Uint8Array; power: number }
   | { kind: "addOrg"; id: string; name: string; code: string; rootPublicKey: Uint8Array }
-  | { kind: "removeOrg"; id: string };
+  | { kind: "removeOrg"; id: string }
+  | ({ kind: "registerLicenseType" } & TypeArgs)
+  | ({ kind: "updateLicenseType" } & TypeArgs);
+
+export type LicenseTypeAction = Extract<Action, { kind: "registerLicenseType" | "updateLicenseType" }>;
 
 /**
  * open → passed → applied | skipped, or open → rejected | expired. "passed" means scheduled:
@@ -151,6 +166,11 @@ export function parseAction(v: CborValue | undefined, field: string): Action {
       const m = argMap(v, field, ["kind", "id"]);
       return { kind, id: argOrgId(m.id, `${field}.id`) };
     }
+    case "registerLicenseType":
+    case "updateLicenseType": {
+      const args = Object.fromEntries(Object.entries(v as CborMap).filter(([k]) => k !== "kind"));
+      return { kind, ...parseTypeArgs(args, field) };
+    }
     default:
       return badArg(`${field}.kind`, `one of ${ACTION_KINDS.join(", ")}`, "GOV_BAD_ACTION");
   }
@@ -158,5 +178,13 @@ export function parseAction(v: CborValue | undefined, field: string): Action {
 
 /** The action as CBOR, for the proposal record and events. */
 export function actionToCbor(a: Action): CborMap {
-  return { ...a };
+  switch (a.kind) {
+    case "registerLicenseType":
+    case "updateLicenseType": {
+      const { kind, ...args } = a;
+      return { kind, ...typeArgsToCbor(args) };
+    }
+    default:
+      return { ...a };
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * governance.propose (admin): proposes one change of the validator set or of the member
- * organizations. The action must be valid against the current state; the proposer's organization
+ * governance.propose (admin): proposes one change of the validator set, of the member
+ * organizations, or of the license-type registry (a type defined by the proposer's organization).
+ * The action must be valid against the current state; the proposer's organization
  * votes yes at once. The proposal is open for votes up to and including height
  * h + params.governanceVotingBlocks; the end-of-block hook of that height expires it if undecided.
  */
@@ -12,13 +13,14 @@ import { castVote } from "./tally.js";
 
 export const propose = defineCall<{ action: Action }>({
   roles: ["admin"],
-  summary: "Propose a validator-set or membership change, decided by > 2/3 of the member organizations",
+  summary:
+    "Propose a validator-set, membership or license-type change, decided by > 2/3 of the member organizations",
   parse(args) {
     const m = argMap(args, "args", ["action"]);
     return { action: parseAction(m.action, "args.action") };
   },
   handle(ctx, { action }) {
-    checkAction(ctx.state, ctx.suite, action);
+    checkAction(ctx.state, ctx.suite, action, ctx.sender.org);
     const id = readCount(ctx.state) + 1;
     writeCount(ctx.state, id);
     const expiresAt = ctx.height + chainParams(ctx).governanceVotingBlocks;

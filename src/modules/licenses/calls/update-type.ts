@@ -6,36 +6,23 @@
  * The issuer organizations may only grow: whether an account was a trusted issuer at a height
  * is then answered by its own record alone (`issuerAt`). To stop an organization issuing, its
  * grants are withdrawn (withdrawIssuer, which the defining organization may also do).
+ *
+ * Refused (LICENSE_TYPE_BY_VOTE) on a chain with params.licenseTypesByVote, which updates types by
+ * the governance action updateLicenseType instead. The rules are in ../type-registry.ts.
  */
-import { RejectedError } from "../../../errors/index.js";
-import { defineCall } from "../../../execution/module.js";
-import { encodeType, requireType, typeKey } from "../state.js";
-import { checkIssuerOrgs, parseTypeArgs, type TypeArgs } from "./register-type.js";
+import { chainParams, defineCall } from "../../../execution/module.js";
+import { parseTypeArgs, refuseDirectTypeCall, type TypeArgs, updateTypeRecord } from "../type-registry.js";
 
 export const updateType = defineCall<TypeArgs>({
   roles: ["admin"],
   summary: "Update a license type of the sender's organization (version + 1)",
-  parse: parseTypeArgs,
+  parse: (args) => parseTypeArgs(args),
   handle(ctx, args) {
-    const type = requireType(ctx.state, args.typeCode);
-    if (type.definingOrg !== ctx.sender.org)
-      throw new RejectedError(
-        "LICENSE_WRONG_ORG",
-        `type ${type.typeCode} is defined by "${type.definingOrg}"; the sender administers "${ctx.sender.org}"`,
-      );
-    const removed = type.issuerOrgs.filter((o) => !args.issuerOrgs.includes(o));
-    if (removed.length > 0)
-      throw new RejectedError(
-        "LICENSE_ISSUER_ORG_REMOVED",
-        `issuer organizations cannot be removed (${removed.join(", ")}); withdraw their issuers instead`,
-        { removed },
-      );
-    checkIssuerOrgs(ctx, args.issuerOrgs);
-    const version = type.version + 1;
-    ctx.state.set(typeKey(type.typeCode), encodeType({ ...type, ...args, version, updatedAt: ctx.height }));
+    if (chainParams(ctx).licenseTypesByVote) refuseDirectTypeCall("updateLicenseType");
+    const type = updateTypeRecord(ctx.state, ctx.sender.org, args, ctx.height);
     ctx.emit("typeUpdated", {
       typeCode: type.typeCode,
-      version,
+      version: type.version,
       definingOrg: type.definingOrg,
       by: ctx.sender.address,
     });
