@@ -4,20 +4,12 @@
  * its node is disconnected and cannot come back, while the remaining three keep committing.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { serveApi } from "../api/server.js";
-import { initTestnet, type TestnetManifest } from "../cli/testnet.js";
 import { decode } from "../codec/cbor.js";
-import { getSuite } from "../crypto/index.js";
 import { readOrg } from "../execution/accounts.js";
-import { createLogger } from "../log/logger.js";
 import { ZlClient } from "../sdk/client.js";
-import { Signer } from "../sdk/signer.js";
-import { homePaths, readPrivateKey } from "./home.js";
-import { ZlNode } from "./node.js";
+import type { ZlNode } from "./node.js";
+import { startTestNetwork, type TestNetwork } from "./test-node.js";
 
 async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -28,49 +20,24 @@ async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Pro
 }
 
 describe("membership decides who may connect (4 nodes, real TLS, in one process)", () => {
-  const suite = getSuite("intl");
-  let dir: string;
-  let manifest: TestnetManifest;
-  const nodes: ZlNode[] = [];
+  let net: TestNetwork;
+  let nodes: ZlNode[];
+  let chainId: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "zl-membership-net-"));
-    const base = 30_000 + Math.floor(Math.random() * 300) * 100;
-    manifest = initTestnet({ dir, nodes: 4, suite: "intl", p2pPort: base, apiPort: base + 50 });
-    for (const n of manifest.nodes)
-      nodes.push(
-        await ZlNode.start(n.home, {
-          logger: createLogger(process.env.ZL_DEBUG ? "info" : "silent"),
-          frontend: serveApi,
-          overrides: {
-            api: { host: "127.0.0.1", port: 0 },
-            blockIntervalMs: 20,
-            consensus: {
-              timeouts: {
-                proposeMs: 600,
-                proposeDeltaMs: 200,
-                prevoteMs: 300,
-                prevoteDeltaMs: 100,
-                precommitMs: 300,
-                precommitDeltaMs: 100,
-              },
-              stallAfterMs: 2000,
-            },
-          },
-        }),
-      );
+    net = await startTestNetwork("intl", 4);
+    nodes = net.nodes;
+    chainId = nodes[0]!.chain.genesis.chainId;
   });
 
   after(async () => {
-    for (const n of nodes) await n.stop().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await net.close();
   });
 
-  const admin = (i: number) =>
-    new Signer(suite, readPrivateKey(suite, homePaths(manifest.nodes[i]!.home).key("admin")));
+  const admin = (i: number) => net.admins[i]!;
 
   async function send(i: number, call: string, args: Record<string, unknown>, nonce: number): Promise<void> {
-    const tx = admin(i).sign(manifest.chainId, {
+    const tx = admin(i).sign(chainId, {
       module: "governance",
       call,
       args: args as never,
@@ -111,7 +78,7 @@ describe("membership decides who may connect (4 nodes, real TLS, in one process)
 
     // The remaining three (all of the new set's power) keep committing.
     const h = nodes[0]!.chain.height;
-    const tx = admin(1).sign(manifest.chainId, {
+    const tx = admin(1).sign(chainId, {
       module: "attest",
       call: "record",
       args: {
