@@ -58,10 +58,12 @@ import {
   signRequestOf,
 } from "./tendermint/safety-guard.js";
 import {
+  DEFAULT_TIMEOUTS,
   type Signable,
   type SignResult,
   TendermintMachine,
   type TimeoutConfig,
+  timeoutDuration,
 } from "./tendermint/state-machine.js";
 import type { Decision, Effect, Step, Vote } from "./tendermint/types.js";
 import type { Wal } from "./wal.js";
@@ -457,10 +459,9 @@ export class ConsensusService {
    * nil and the whole round is lost, which under load repeats round after round.
    */
   private proposalTxBudget(): number {
-    const round = this.machine?.state.round ?? 0;
-    const timeouts = this.opts.timeouts ?? {};
-    const proposeMs = (timeouts.proposeMs ?? 3000) + round * (timeouts.proposeDeltaMs ?? 500);
     if (this.msPerTx <= 0) return MIN_PROPOSAL_TXS * 10;
+    const round = this.machine?.state.round ?? 0;
+    const proposeMs = timeoutDuration({ ...DEFAULT_TIMEOUTS, ...this.opts.timeouts }, "propose", round);
     return Math.max(MIN_PROPOSAL_TXS, Math.floor((proposeMs * PROPOSAL_TIME_SHARE) / this.msPerTx));
   }
 

@@ -3,7 +3,7 @@
  * what may differ between nodes of one chain lives here.
  */
 import { readFileSync } from "node:fs";
-import type { TimeoutConfig } from "../consensus/tendermint/state-machine.js";
+import { DEFAULT_TIMEOUTS, type TimeoutConfig } from "../consensus/tendermint/state-machine.js";
 import { InvalidInputError } from "../errors/index.js";
 import type { Level } from "../log/logger.js";
 import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "../mempool/mempool.js";
@@ -67,14 +67,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     maxFrameBytes: 16 * 1024 * 1024,
   },
   consensus: {
-    timeouts: {
-      proposeMs: 3000,
-      proposeDeltaMs: 500,
-      prevoteMs: 1000,
-      prevoteDeltaMs: 500,
-      precommitMs: 1000,
-      precommitDeltaMs: 500,
-    },
+    timeouts: { ...DEFAULT_TIMEOUTS },
     stallAfterMs: 10_000,
     visibleWindowMs: 5000,
   },

@@ -7,17 +7,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { decode } from "../codec/cbor.js";
 import { readOrg } from "../execution/accounts.js";
+import { until } from "../p2p/test-support.js";
 import { ZlClient } from "../sdk/client.js";
 import type { ZlNode } from "./node.js";
 import { startTestNetwork, type TestNetwork } from "./test-node.js";
 
-async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const WAIT_MS = 20_000;
 
 describe("membership decides who may connect (4 nodes, real TLS, in one process)", () => {
   let net: TestNetwork;
@@ -49,14 +44,14 @@ describe("membership decides who may connect (4 nodes, real TLS, in one process)
   }
 
   it("connects only members, and drops a department the others voted out", async () => {
-    await until(() => nodes.every((n) => n.peers().length === 3), "a full mesh of 4");
+    await until(() => nodes.every((n) => n.peers().length === 3), "a full mesh of 4", WAIT_MS);
     const scrape = await nodes[0]!.metrics.registry.metrics();
     assert.match(scrape, /^zl_consensus_total_power 40$/m);
     assert.match(scrape, /^zl_p2p_peers 3$/m);
     assert.match(scrape, /^zl_consensus_stalled 0$/m);
 
     await send(0, "propose", { action: { kind: "removeOrg", id: "dept3" } }, 0);
-    await until(() => nodes[0]!.chain.height >= 1, "the proposal to commit");
+    await until(() => nodes[0]!.chain.height >= 1, "the proposal to commit", WAIT_MS);
     await send(1, "vote", { id: 1, approve: true }, 0);
     await send(2, "vote", { id: 1, approve: true }, 0);
 
@@ -66,10 +61,11 @@ describe("membership decides who may connect (4 nodes, real TLS, in one process)
       "dept3 removed",
       30_000,
     );
-    await until(() => nodes[0]!.chain.validators().length === 3, "the set to shrink to 3");
+    await until(() => nodes[0]!.chain.validators().length === 3, "the set to shrink to 3", WAIT_MS);
     await until(
       () => nodes.slice(0, 3).every((n) => n.peers().every((p) => p.nodeId !== "node3")),
       "the members to drop node3",
+      WAIT_MS,
     );
     // It stays out: its certificate no longer chains to a member organization.
     await new Promise((r) => setTimeout(r, 1500));
@@ -90,7 +86,7 @@ describe("membership decides who may connect (4 nodes, real TLS, in one process)
       expiry: 1_000_000,
     });
     await nodes[1]!.submit([tx.bytes]);
-    await until(() => nodes.slice(0, 3).every((n) => n.chain.height > h), "commits without dept3");
+    await until(() => nodes.slice(0, 3).every((n) => n.chain.height > h), "commits without dept3", WAIT_MS);
     const hashes = nodes.slice(0, 3).map((n) => n.chain.block(h + 1).header.stateRoot.join(","));
     assert.equal(new Set(hashes).size, 1);
 

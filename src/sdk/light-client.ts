@@ -214,6 +214,18 @@ function checkCommit(
   );
 }
 
+/** The header is of the trusted chain and above the trusted height; else the failure. */
+function checkNewer(trusted: TrustedState, header: Header): LightFailure | undefined {
+  if (header.chainId !== trusted.chainId)
+    return fail("LC_WRONG_CHAIN", `header is of chain "${header.chainId}", not "${trusted.chainId}"`);
+  if (header.height <= trusted.height)
+    return fail(
+      "LC_HEIGHT_NOT_NEWER",
+      `header ${header.height} is not above the trusted height ${trusted.height}`,
+    );
+  return undefined;
+}
+
 /**
  * Sequential verification of the header right after the trusted one. On success the new trusted
  * state holds this header and the set for the block after it (`nextSet` is needed, and checked,
@@ -226,13 +238,8 @@ export function verifyNextHeader(
   commit: Commit,
   nextSet?: ProvenValidatorSet,
 ): LightCheck {
-  if (header.chainId !== trusted.chainId)
-    return fail("LC_WRONG_CHAIN", `header is of chain "${header.chainId}", not "${trusted.chainId}"`);
-  if (header.height <= trusted.height)
-    return fail(
-      "LC_HEIGHT_NOT_NEWER",
-      `header ${header.height} is not above the trusted height ${trusted.height}`,
-    );
+  const newer = checkNewer(trusted, header);
+  if (newer) return newer;
   if (header.height !== trusted.height + 1)
     return fail(
       "LC_NOT_ADJACENT",
@@ -292,13 +299,8 @@ export function verifySkipping(
   opts: SkipOptions,
   nextSet?: ProvenValidatorSet,
 ): LightCheck {
-  if (header.chainId !== trusted.chainId)
-    return fail("LC_WRONG_CHAIN", `header is of chain "${header.chainId}", not "${trusted.chainId}"`);
-  if (header.height <= trusted.height)
-    return fail(
-      "LC_HEIGHT_NOT_NEWER",
-      `header ${header.height} is not above the trusted height ${trusted.height}`,
-    );
+  const newer = checkNewer(trusted, header);
+  if (newer) return newer;
   if (header.height === trusted.height + 1) return verifyNextHeader(deps, trusted, header, commit, nextSet);
   if (opts.now - trusted.time >= opts.trustingPeriodMs)
     return fail(
