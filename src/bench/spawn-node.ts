@@ -13,7 +13,9 @@ export interface NodeProcess {
 }
 
 export function spawnNode(home: string, timeoutMs = 30_000): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [ZL_BIN, "start", "--home", home, "--json"], {
+  // ZL_NODE_ARGS passes Node flags to the node processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const nodeArgs = (process.env.ZL_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
+  const child = spawn(process.execPath, [...nodeArgs, ZL_BIN, "start", "--home", home, "--json"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<number | string>((resolve) =>

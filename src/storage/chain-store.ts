@@ -24,7 +24,7 @@ import { concatBytes, readU64be, u64be } from "../ledger/bytes.js";
 import { Lru } from "./lru.js";
 
 type Bytes = Uint8Array;
-type BatchOp = { type: "put"; key: Bytes; value: Bytes } | { type: "del"; key: Bytes };
+type WriteBatch = ReturnType<ClassicLevel<Bytes, Bytes>["batch"]>;
 
 export interface Head {
   height: number;
@@ -97,28 +97,42 @@ export class ChainStore {
     genesisHash: Bytes,
     write: Omit<BlockWrite, "blockBytes" | "commitBytes" | "receiptsBytes" | "txIds">,
   ): Promise<void> {
-    const ops: BatchOp[] = [{ type: "put", key: GENESIS, value: genesisHash }];
-    this.addStateWrites(ops, write);
-    ops.push({ type: "put", key: HEAD, value: encodeHead(write.head) });
-    await this.db.batch(ops, { sync: true });
+    await this.writeAtomically((batch) => {
+      batch.put(GENESIS, genesisHash);
+      this.addStateWrites(batch, write);
+      batch.put(HEAD, encodeHead(write.head));
+    });
     this.afterStateWrite(write);
   }
 
   /** Writes a whole block atomically and durably. */
   async commitBlock(w: BlockWrite): Promise<void> {
     const h = u64be(w.height);
-    const ops: BatchOp[] = [
-      { type: "put", key: key("b", h), value: w.blockBytes },
-      { type: "put", key: key("c", h), value: w.commitBytes },
-      { type: "put", key: key("r", h), value: w.receiptsBytes },
-    ];
-    for (let i = 0; i < w.txIds.length; i++)
-      ops.push({ type: "put", key: key("t", w.txIds[i]!), value: encode([w.height, i]) });
-    this.addStateWrites(ops, w);
-    ops.push({ type: "put", key: HEAD, value: encodeHead(w.head) });
-    // The array form crosses into LevelDB once for the whole block.
-    await this.db.batch(ops, { sync: true });
+    await this.writeAtomically((batch) => {
+      batch.put(key("b", h), w.blockBytes);
+      batch.put(key("c", h), w.commitBytes);
+      batch.put(key("r", h), w.receiptsBytes);
+      for (let i = 0; i < w.txIds.length; i++) batch.put(key("t", w.txIds[i]!), encode([w.height, i]));
+      this.addStateWrites(batch, w);
+      batch.put(HEAD, encodeHead(w.head));
+    });
     this.afterStateWrite(w);
+  }
+
+  /**
+   * Builds one LevelDB write batch and commits it with sync. The chained form hands each record
+   * to LevelDB as it is added; the array form of `batch(ops)` costs about five times more main-
+   * thread time per record (it clones and re-encodes every operation), and a block has thousands.
+   */
+  private async writeAtomically(fill: (batch: WriteBatch) => void): Promise<void> {
+    const batch = this.db.batch();
+    try {
+      fill(batch);
+    } catch (err: unknown) {
+      await batch.close();
+      throw err;
+    }
+    await batch.write({ sync: true });
   }
 
   /** Caches see a block's values only once they are durable. */
@@ -129,19 +143,18 @@ export class ChainStore {
   }
 
   private addStateWrites(
-    ops: BatchOp[],
+    batch: WriteBatch,
     w: Pick<BlockWrite, "height" | "changes" | "newNodes" | "staleNodeKeys" | "head">,
   ): void {
     const h = u64be(w.height);
     for (const { key: k, value } of w.changes) {
-      if (value === null) ops.push({ type: "del", key: key("s", k) });
-      else ops.push({ type: "put", key: key("s", k), value });
+      if (value === null) batch.del(key("s", k));
+      else batch.put(key("s", k), value);
     }
-    for (const [nk, node] of w.newNodes) ops.push({ type: "put", key: key("n", nk), value: node });
+    for (const [nk, node] of w.newNodes) batch.put(key("n", nk), node);
     // One record per block lists the nodes it made stale (one put instead of one per node).
-    if (w.staleNodeKeys.length > 0)
-      ops.push({ type: "put", key: key("z", h), value: encode(w.staleNodeKeys) });
-    ops.push({ type: "put", key: key("R", h), value: w.head.rootNodeKey ?? new Uint8Array(0) });
+    if (w.staleNodeKeys.length > 0) batch.put(key("z", h), encode(w.staleNodeKeys));
+    batch.put(key("R", h), w.head.rootNodeKey ?? new Uint8Array(0));
   }
 
   /** Latest committed value of a state key (synchronous: execution reads through it). */
