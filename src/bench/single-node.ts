@@ -14,7 +14,7 @@ import { initHome } from "../cli/init.js";
 import { initTestnet } from "../cli/testnet.js";
 import { getSuite } from "../crypto/index.js";
 import type { SuiteId } from "../crypto/suite.js";
-import { measureVerifyRate } from "../crypto/verify-pool.js";
+import { measureVerifyRate, measureWarmVerifyRate } from "../crypto/verify-pool.js";
 import { toHex } from "../ledger/bytes.js";
 import type { DecodedTx } from "../ledger/tx.js";
 import { DEFAULT_CONFIG } from "../node/config.js";
@@ -47,10 +47,15 @@ export interface BenchResult {
   p99_ms: number;
   /** Offered load (tx/s) at which p50/p99 were measured: half the saturated throughput. */
   latency_load_tps: number;
+  /** Submit-to-commit latency at a tenth, a quarter and half of the saturated throughput. */
+  latency_by_load: Array<{ load_tps: number; p50_ms: number; p99_ms: number }>;
   /** Latency while the node is saturated (queueing included). */
   saturated_p50_ms: number;
   saturated_p99_ms: number;
+  /** One-core verifications per second, every key new (no key cache helps): the cold case. */
   sig_verify_per_s: number;
+  /** One-core verifications per second by known keys (as for enrolled senders): the node's case. */
+  sig_verify_warm_per_s: number;
   blocks: number;
   block_interval_ms: number;
   senders: number;
@@ -60,31 +65,40 @@ export interface BenchResult {
 /** timeout_commit of the network benchmark: long enough for a block to gather transactions. */
 const NETWORK_BLOCK_INTERVAL_MS = 100;
 
+/** Loads, as shares of the saturated throughput, at which latency is measured (half is last). */
+const LATENCY_LOAD_SHARES = [0.1, 0.25, 0.5];
+const LATENCY_LEVEL_SECONDS = 3;
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function signAttestations(chainId: string, senders: Signer[], count: number): DecodedTx[] {
+/** Signs attestations round-robin over the senders; `cursor` carries the nonces across calls. */
+function signAttestations(
+  chainId: string,
+  senders: Signer[],
+  count: number,
+  cursor: { next: number },
+): DecodedTx[] {
   const txs: DecodedTx[] = [];
   const now = Date.now();
-  for (let n = 0; txs.length < count; n++)
-    for (const s of senders) {
-      if (txs.length >= count) break;
-      txs.push(
-        s.sign(chainId, {
-          module: "attest",
-          call: "record",
-          args: {
-            digest: randomBytes(32),
-            kind: "bench",
-            provenance: { system: "zl-bench", generatedAt: now, method: "random" },
-          },
-          nonce: n,
-          expiry: 1_000_000,
-        }),
-      );
-    }
+  for (let j = 0; j < count; j++, cursor.next++) {
+    const s = senders[cursor.next % senders.length]!;
+    txs.push(
+      s.sign(chainId, {
+        module: "attest",
+        call: "record",
+        args: {
+          digest: randomBytes(32),
+          kind: "bench",
+          provenance: { system: "zl-bench", generatedAt: now, method: "random" },
+        },
+        nonce: Math.floor(cursor.next / senders.length),
+        expiry: 1_000_000,
+      }),
+    );
+  }
   return txs;
 }
 
@@ -159,7 +173,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const suite = getSuite(o.suite);
   const batch = o.batch ?? 1000;
   const sigRate = measureVerifyRate(suite, 1000);
-  log(`raw ${o.suite} signature verification: ${sigRate.toFixed(0)}/s on one core`);
+  const sigWarmRate = measureWarmVerifyRate(suite, 1000);
+  log(
+    `raw ${o.suite} signature verification on one core: ${sigRate.toFixed(0)}/s with new keys, ${sigWarmRate.toFixed(0)}/s with known keys`,
+  );
 
   const home = mkdtempSync(join(tmpdir(), `zl-bench-${o.suite}-`));
   const nodes = o.nodes ?? 0;
@@ -216,14 +233,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     );
     await client.submitBatch(enrol.map((t) => t.bytes));
     await waitCommitted(client, enrol[enrol.length - 1]!);
-    // Phase 1 sends `txs` as fast as the node takes them (throughput); phase 2 sends a further
-    // `latencyTxs` paced at half the measured throughput (latency at a sustainable load).
-    const latencyTxs = Math.max(1000, Math.floor(o.txs / 4));
-    log(`enrolled ${senders.length} sender accounts; signing ${o.txs + latencyTxs} transactions`);
-    const all = signAttestations(g.chainId, senders, o.txs + latencyTxs);
-    const flood = all.slice(0, o.txs);
-    const paced = all.slice(o.txs);
-
+    // Phase 1 sends `txs` as fast as the node takes them (throughput); then transactions are paced
+    // at a tenth, a quarter and half of that throughput (latency at sustainable loads), each
+    // level for about three seconds.
+    log(`enrolled ${senders.length} sender accounts; signing ${o.txs} transactions`);
+    const cursor = { next: 0 };
+    const flood = signAttestations(g.chainId, senders, o.txs, cursor);
     const committedAt = new Map<string, number>();
     let blocks = 0;
     const sub = await subscribeBlocks(node.api, (b, at) => {
@@ -235,18 +250,23 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const blocksBefore = blocks;
       const sat = await sendAndWait(clients, flood, batch, 4, 0, committedAt);
       const floodBlocks = blocks - blocksBefore;
-      const rate = Math.max(100, sat.tps / 2);
-      log(
-        `phase 1: ${sat.tps.toFixed(0)} tx/s; phase 2: ${paced.length} transactions paced at ${rate.toFixed(0)} tx/s`,
-      );
-      const lat = await sendAndWait(
-        clients,
-        paced,
-        Math.max(1, Math.round(rate / 100)),
-        64,
-        rate,
-        committedAt,
-      );
+      const levels: BenchResult["latency_by_load"] = [];
+      for (const share of LATENCY_LOAD_SHARES) {
+        const rate = Math.max(50, sat.tps * share);
+        const count = Math.max(500, Math.round(rate * LATENCY_LEVEL_SECONDS));
+        const paced = signAttestations(g.chainId, senders, count, cursor);
+        log(`latency: ${count} transactions paced at ${rate.toFixed(0)} tx/s`);
+        const lat = await sendAndWait(
+          clients,
+          paced,
+          Math.max(1, Math.round(rate / 100)),
+          64,
+          rate,
+          committedAt,
+        );
+        levels.push({ load_tps: rate, p50_ms: lat.p50, p99_ms: lat.p99 });
+      }
+      const half = levels[levels.length - 1]!;
       return {
         bench: nodes > 0 ? "network" : "single-node",
         suite: o.suite,
@@ -254,12 +274,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         txs: flood.length,
         committed: sat.committed,
         tps: sat.tps,
-        p50_ms: lat.p50,
-        p99_ms: lat.p99,
-        latency_load_tps: rate,
+        p50_ms: half.p50_ms,
+        p99_ms: half.p99_ms,
+        latency_load_tps: half.load_tps,
+        latency_by_load: levels,
         saturated_p50_ms: sat.p50,
         saturated_p99_ms: sat.p99,
         sig_verify_per_s: sigRate,
+        sig_verify_warm_per_s: sigWarmRate,
         blocks: floodBlocks,
         block_interval_ms: blockIntervalMs,
         senders: senders.length,

@@ -431,6 +431,14 @@ program
     const sizes: number[] = o.nodes ? String(o.nodes).split(",").map(Number) : [0];
     if (sizes.some((n) => !Number.isSafeInteger(n) || n < 0 || n > 32))
       throw new ZlError("BENCH_BAD_NODES", "--nodes takes validator counts 1..32, comma-separated");
+    for (const [name, value] of [
+      ["--txs", o.txs],
+      ["--senders", o.senders],
+    ] as const) {
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < 1)
+        throw new ZlError("BENCH_BAD_COUNT", `${name} takes a positive whole number, not "${value}"`);
+    }
     const results = [];
     for (const nodes of sizes) {
       const r = await runBench({
@@ -445,8 +453,11 @@ program
         console.log(
           [
             `${r.bench === "network" ? `${r.nodes} validators` : "single validator"}, suite ${r.suite}: ${r.committed}/${r.txs} transactions committed at ${r.tps.toFixed(0)} tx/s (saturated; p50 ${r.saturated_p50_ms.toFixed(0)} ms, p99 ${r.saturated_p99_ms.toFixed(0)} ms)`,
-            `latency at ${r.latency_load_tps.toFixed(0)} tx/s offered: p50 ${r.p50_ms.toFixed(1)} ms, p99 ${r.p99_ms.toFixed(1)} ms`,
-            `raw signature verification on one core: ${r.sig_verify_per_s.toFixed(0)}/s`,
+            ...r.latency_by_load.map(
+              (l) =>
+                `latency at ${l.load_tps.toFixed(0)} tx/s offered: p50 ${l.p50_ms.toFixed(1)} ms, p99 ${l.p99_ms.toFixed(1)} ms`,
+            ),
+            `raw signature verification on one core: ${r.sig_verify_per_s.toFixed(0)}/s with new keys, ${r.sig_verify_warm_per_s.toFixed(0)}/s with known keys`,
           ].join("\n"),
         );
     }
@@ -460,6 +471,7 @@ program
         p50_ms: r.p50_ms,
         p99_ms: r.p99_ms,
         saturated_p50_ms: r.saturated_p50_ms,
+        latency_by_load: r.latency_by_load,
       }));
       console.log(JSON.stringify(results.length > 1 ? { ...first, scaling } : first, null, 2));
     }

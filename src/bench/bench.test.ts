@@ -1,0 +1,51 @@
+/**
+ * `zl bench --json` end to end on a small load: the real CLI spawns a durable node process, loads
+ * it over HTTP and prints one JSON object with the fields every benchmark report relies on. This
+ * checks the benchmark works and reports what it measured; it asserts no speed.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { describe, it } from "node:test";
+import { promisify } from "node:util";
+import type { BenchResult } from "./single-node.js";
+import { ZL_BIN } from "./spawn-node.js";
+
+const execFileP = promisify(execFile);
+
+describe("zl bench", () => {
+  it("reports throughput, latency at three loads and the verification rates, all transactions committed", async () => {
+    const txs = 300;
+    const { stdout } = await execFileP(
+      process.execPath,
+      [ZL_BIN, "bench", "--suite", "intl", "--txs", String(txs), "--senders", "20", "--json"],
+      { timeout: 120_000 },
+    );
+    const r = JSON.parse(stdout) as BenchResult;
+    assert.equal(r.bench, "single-node");
+    assert.equal(r.suite, "intl");
+    assert.equal(r.nodes, 1);
+    assert.equal(r.txs, txs);
+    assert.equal(r.committed, txs, "every flood transaction commits");
+    assert.ok(r.tps > 0 && Number.isFinite(r.tps));
+    assert.ok(r.blocks >= 1);
+    assert.equal(r.latency_by_load.length, 3);
+    const loads = r.latency_by_load.map((l) => l.load_tps);
+    assert.deepEqual(
+      loads,
+      [...loads].sort((a, b) => a - b),
+      "loads rise",
+    );
+    for (const l of r.latency_by_load) assert.ok(l.p50_ms > 0 && l.p50_ms <= l.p99_ms);
+    // The headline latency is the one at the highest load.
+    assert.equal(r.p50_ms, r.latency_by_load[2]!.p50_ms);
+    assert.equal(r.latency_load_tps, r.latency_by_load[2]!.load_tps);
+    assert.ok(r.sig_verify_per_s > 0 && r.sig_verify_warm_per_s > 0);
+  });
+
+  it("refuses a count that is not a positive whole number, with a coded error", async () => {
+    await assert.rejects(
+      execFileP(process.execPath, [ZL_BIN, "bench", "--txs", "ten", "--json"], { timeout: 30_000 }),
+      (err: { stderr?: string }) => /BENCH_BAD_COUNT/.test(err.stderr ?? ""),
+    );
+  });
+});
