@@ -56,7 +56,18 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-export const utf8 = (s: string): Uint8Array => encoder.encode(s);
+/** UTF-8 bytes of `s`. State keys are short ASCII, copied directly (a quarter of TextEncoder's cost). */
+export function utf8(s: string): Uint8Array {
+  const n = s.length;
+  if (n > 64) return encoder.encode(s);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return encoder.encode(s);
+    out[i] = c;
+  }
+  return out;
+}
 export const fromUtf8 = (b: Uint8Array): string => decoder.decode(b);
 
 /** Big-endian unsigned 64-bit encoding of a safe integer (used in storage keys so they sort by number). */
