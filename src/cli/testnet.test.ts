@@ -25,6 +25,7 @@ import { getSuite } from "../crypto/index.js";
 import type { NodeConfig } from "../node/config.js";
 import { freePortBase } from "../node/fault-proxy.js";
 import { homePaths, readGenesisFile } from "../node/home.js";
+import { fetchStatus, logTail, sleep, waitFor } from "../node/process-test-support.js";
 import { generateTlsKeyPair } from "../p2p/tls-key.js";
 import { certificateToPem, issueNodeCertificate } from "../p2p/x509.js";
 import { ZlClient } from "../sdk/client.js";
@@ -32,7 +33,6 @@ import { Signer } from "../sdk/signer.js";
 import type { TestnetManifest } from "./testnet.js";
 
 const execFileP = promisify(execFile);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Runs `zl <args>` and parses its `--json` output. */
 async function zl<T>(args: string[], timeoutMs = 90_000): Promise<T> {
@@ -60,29 +60,6 @@ interface Status {
   latestBlockHash: string;
   consensus: { mode: string; quorumVisible?: boolean };
   peers: Array<{ nodeId: string; height: number }>;
-}
-
-async function status(api: string): Promise<Status | undefined> {
-  try {
-    const res = await fetch(`${api}/v1/status`, { signal: AbortSignal.timeout(5_000) });
-    return res.ok ? ((await res.json()) as Status) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-function logTail(path: string, lines = 25): string {
-  if (!existsSync(path)) return `(no ${path})`;
-  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }
 
 describe("zl testnet (real CLI, one OS process per department node)", () => {
@@ -199,7 +176,9 @@ describe("zl testnet (real CLI, one OS process per department node)", () => {
       await waitFor(
         `height ${h} on all nodes`,
         async () =>
-          (await Promise.all(manifest.nodes.map((n) => status(n.api)))).every((s) => (s?.height ?? 0) >= h),
+          (await Promise.all(manifest.nodes.map((n) => fetchStatus<Status>(n.api)))).every(
+            (s) => (s?.height ?? 0) >= h,
+          ),
         15_000,
       );
       const elapsed = Date.now() - t0;
@@ -218,7 +197,9 @@ describe("zl testnet (real CLI, one OS process per department node)", () => {
       await waitFor(
         "every node to see its 3 peers",
         async () =>
-          (await Promise.all(manifest.nodes.map((n) => status(n.api)))).every((s) => s?.peers.length === 3),
+          (await Promise.all(manifest.nodes.map((n) => fetchStatus<Status>(n.api)))).every(
+            (s) => s?.peers.length === 3,
+          ),
         20_000,
       );
       const st = await zl<Array<{ nodeId: string; api: string; pid: number | null; status: Status | null }>>([
@@ -306,8 +287,8 @@ describe("zl testnet (real CLI, one OS process per department node)", () => {
       let polls = 0;
       while (Date.now() < deadline) {
         const [rs, ...members] = await Promise.all([
-          status(outsiderNode.api),
-          ...manifest.nodes.map((n) => status(n.api)),
+          fetchStatus<Status>(outsiderNode.api),
+          ...manifest.nodes.map((n) => fetchStatus<Status>(n.api)),
         ]);
         assert.ok(rs, "the outsider node's API stopped answering");
         assert.equal(rs.height, 0, "the outsider node synced blocks");
@@ -322,7 +303,7 @@ describe("zl testnet (real CLI, one OS process per department node)", () => {
       assert.ok(polls > 10);
       const r = await sent;
       assert.equal(r.status, "committed");
-      const rs = await status(outsiderNode.api);
+      const rs = await fetchStatus<Status>(outsiderNode.api);
       assert.equal(rs?.height, 0);
       // The members said why (the warning is written asynchronously: allow it a moment).
       await waitFor(
@@ -354,7 +335,7 @@ describe("zl testnet (real CLI, one OS process per department node)", () => {
       );
       await waitFor("the node processes to exit", async () => pids.every((p) => !running(p)), 15_000);
       for (const n of manifest.nodes)
-        assert.equal(await status(n.api), undefined, `${n.nodeId} still answers`);
+        assert.equal(await fetchStatus<Status>(n.api), undefined, `${n.nodeId} still answers`);
       const st = await zl<Array<{ pid: number | null; status: unknown }>>([
         "testnet",
         "status",

@@ -34,8 +34,8 @@ import { Signer } from "../sdk/signer.js";
 import type { NodeConfig } from "./config.js";
 import { FaultProxy, freePortBase } from "./fault-proxy.js";
 import { homePaths, readGenesisFile, readPrivateKey } from "./home.js";
+import { fetchStatus, logTail, sleep, waitFor } from "./process-test-support.js";
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const NODES = 4;
 const SENDERS = 24;
 /** Transactions each sender has in flight (consecutive nonces). */
@@ -59,24 +59,6 @@ interface BlockJson {
   hash: string;
   txs: string[];
   encoded: { block: string; commit: string };
-}
-
-async function status(api: string): Promise<Status | undefined> {
-  try {
-    const res = await fetch(`${api}/v1/status`, { signal: AbortSignal.timeout(5_000) });
-    return res.ok ? ((await res.json()) as Status) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await cond()) return Date.now() - started;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 interface Ack {
@@ -209,11 +191,6 @@ function scanLog(path: string): LogScan {
   return out;
 }
 
-function logTail(path: string, lines = 30): string {
-  if (!existsSync(path)) return `(no ${path})`;
-  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-}
-
 const suites = (process.env.ZL_FAULT_SUITES ?? "intl").split(",") as SuiteId[];
 
 for (const suiteId of suites)
@@ -274,7 +251,8 @@ for (const suiteId of suites)
       }
       const suite = getSuite(suiteId);
       const genesis = readGenesisFile(homePaths(homes[0]!).genesis);
-      const heights = async () => Promise.all(manifest.nodes.map(async (n) => (await status(n.api))?.height));
+      const heights = async () =>
+        Promise.all(manifest.nodes.map(async (n) => (await fetchStatus<Status>(n.api))?.height));
       let load: Load | undefined;
 
       try {
@@ -286,7 +264,7 @@ for (const suiteId of suites)
         await waitFor(
           "the full mesh of peers",
           async () =>
-            (await Promise.all(started.map((p) => status(p.api)))).every(
+            (await Promise.all(started.map((p) => fetchStatus<Status>(p.api)))).every(
               (s) => s?.peers.length === NODES - 1,
             ),
           30_000,
@@ -381,7 +359,7 @@ for (const suiteId of suites)
             // and the isolated node has said it lost the quorum (at most 30 s: a loaded machine
             // commits slowly).
             for (;;) {
-              const s = await status(manifest.nodes[v]!.api);
+              const s = await fetchStatus<Status>(manifest.nodes[v]!.api);
               if (s && !s.consensus.quorumVisible && !quorumLostSeen) {
                 quorumLostSeen = true;
                 heightAtQuorumLost = s.height;
