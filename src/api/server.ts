@@ -9,11 +9,12 @@ import { type Static, Type } from "@sinclair/typebox";
 import Fastify, { type FastifyInstance } from "fastify";
 import { InvalidInputError, NotFoundError } from "../errors/index.js";
 import { readAccount, readNonce } from "../execution/accounts.js";
-import { decodeBlock, encodeCommit, encodeHeader, encodeReceipt } from "../ledger/block.js";
+import { decodeBlock, encodeCommit, encodeHeader, encodeReceipt, VOTE_PREVOTE } from "../ledger/block.js";
 import { fromHexOrUndefined, toHex, utf8 } from "../ledger/bytes.js";
 import { genesisToJson } from "../ledger/genesis.js";
 import { inclusionProof } from "../ledger/merkle.js";
 import { addressOf, encodeSignedTx, encodeTxBody, type SignedTx } from "../ledger/tx.js";
+import { evidenceKey } from "../modules/evidence/index.js";
 import type { CommittedBlock } from "../node/events.js";
 import type { Frontend, ZlNode } from "../node/node.js";
 import { encodeProof } from "../state/proof.js";
@@ -181,6 +182,44 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
           ? { mode: "tendermint", ...node.consensusStatus() }
           : { mode: "single-validator", producing: node.producing },
         peers: node.peers().map((p) => ({ nodeId: p.nodeId, height: p.height })),
+      };
+    },
+  );
+
+  app.get(
+    "/v1/evidence",
+    {
+      schema: {
+        summary: "Equivocations this node saw · 本节点观察到的双签",
+        description:
+          "Pairs of conflicting votes signed by one validator, seen by this node since it started (at most 100). `report` is ready to send as the arguments of `evidence.report` (bytes as 0x-hex, as `zl tx send --args` takes them); `onRecord` says whether the chain already holds it.",
+        tags: ["consensus"],
+      },
+    },
+    async () => {
+      const state = chain.latest;
+      return {
+        observed: node.observedEquivocations().map((e) => {
+          const address = addressOf(suite, e.publicKey);
+          return {
+            height: e.height,
+            round: e.round,
+            type: e.type === VOTE_PREVOTE ? "prevote" : "precommit",
+            validator: { address: toHex(address), publicKey: toHex(e.publicKey) },
+            seenAt: new Date(e.seenAt).toISOString(),
+            onRecord: state.get(evidenceKey(address, e.height, e.round, e.type)) !== undefined,
+            report: {
+              votes: e.votes.map((v) => ({
+                type: e.type,
+                height: e.height,
+                round: e.round,
+                blockHash: v.blockHash === null ? null : `0x${toHex(v.blockHash)}`,
+                publicKey: `0x${toHex(e.publicKey)}`,
+                signature: `0x${toHex(v.signature)}`,
+              })),
+            },
+          };
+        }),
       };
     },
   );

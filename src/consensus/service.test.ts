@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { buildApi } from "../api/server.js";
 import { initTestnet } from "../cli/testnet.js";
 import type { CborValue } from "../codec/cbor.js";
 import { getSuite } from "../crypto/index.js";
@@ -27,6 +28,7 @@ import {
   proposalSignBytes,
   VOTE_PRECOMMIT,
   VOTE_PREVOTE,
+  voteSignBytes,
 } from "../ledger/block.js";
 import { toHex } from "../ledger/bytes.js";
 import { addressOf, type DecodedTx } from "../ledger/tx.js";
@@ -36,6 +38,7 @@ import type { NodeConfig } from "../node/config.js";
 import type { TxOutcome } from "../node/events.js";
 import { homePaths, readPrivateKey, writePrivateKey } from "../node/home.js";
 import { ZlNode } from "../node/node.js";
+import { jsonToCbor } from "../sdk/args.js";
 import { Signer } from "../sdk/signer.js";
 import { MemoryHub, type MemoryHubOptions } from "./memory-network.js";
 import {
@@ -680,6 +683,75 @@ describe("byzantine peers (intl)", () => {
       await net.waitHeight(h);
       net.checkChains();
       net.assertHealthy();
+    });
+  });
+
+  it("a validator's two conflicting precommits are seen by every honest node and, reported by an organization, go on record", async () => {
+    await withTestnet("intl", { nodes: 4 }, async (net) => {
+      const h = (await net.settle()) + 1;
+      // Validator 3's key signs two precommits for height h, round 0, from outside the network.
+      const m = 3;
+      net.hub.disconnect(net.ids[m]!);
+      const honest = net.all.filter((i) => i !== m);
+      const key = net.validatorKey(m);
+      const publicKey = net.suite.publicKeyFromPrivate(key);
+      const index = net
+        .node(0)
+        .chain.validators()
+        .findIndex((v) => toHex(v.publicKey) === toHex(publicKey));
+      const mallory = net.hub.join("mallory");
+      for (const blockHash of [new Uint8Array(randomBytes(32)), null])
+        mallory.broadcast(
+          CHANNEL_CONSENSUS,
+          encodeConsensusMessage({
+            t: "vote",
+            type: VOTE_PRECOMMIT,
+            height: h,
+            round: 0,
+            blockHash,
+            validatorIndex: index,
+            signature: net.suite.sign(key, voteSignBytes(net.chainId, VOTE_PRECOMMIT, h, 0, blockHash)),
+          }),
+        );
+      await net.submit(honest[0]!, net.attest(honest[0]!));
+      await waitFor(
+        () =>
+          honest.every((i) =>
+            net
+              .node(i)
+              .observedEquivocations()
+              .some((e) => e.height === h),
+          ),
+        () => `observed: ${JSON.stringify(honest.map((i) => net.node(i).observedEquivocations().length))}`,
+      );
+      const api = await buildApi(net.node(honest[0]!));
+      try {
+        const evidence = async () =>
+          (await api.inject({ method: "GET", url: "/v1/evidence" })).json() as {
+            observed: Array<{
+              height: number;
+              onRecord: boolean;
+              validator: { publicKey: string };
+              report: unknown;
+            }>;
+          };
+        const [seen] = (await evidence()).observed;
+        assert.ok(seen);
+        assert.equal(seen.height, h);
+        assert.equal(seen.validator.publicKey, toHex(publicKey));
+        assert.equal(seen.onRecord, false);
+        // Organization 0's admin reports it, with the arguments exactly as the API gave them.
+        const o = await net.submit(honest[0]!, net.sign(0, "evidence", "report", jsonToCbor(seen.report)));
+        assert.equal(o.receipt.code, "OK");
+        assert.equal(o.receipt.events[0]!.attributes.org, net.node(0).chain.validators()[index]!.org);
+        assert.equal((await evidence()).observed[0]!.onRecord, true);
+      } finally {
+        await api.close();
+      }
+      net.hub.reconnect(net.ids[m]!);
+      const after = await net.submit(m, net.attest(m));
+      await net.waitHeight(after.height);
+      net.checkChains();
     });
   });
 

@@ -107,6 +107,22 @@ export interface ConsensusHooks {
   verifySignatures(txs: DecodedTx[]): Promise<boolean[]>;
   /** Transactions gossiped by a peer, to admit into the mempool. */
   gossipedTxs(raw: Uint8Array[]): void;
+  /** Two different votes signed by one validator for the same height, round and type. */
+  equivocation?(e: ObservedEquivocation): void;
+}
+
+/** A validator's two conflicting signed votes, as seen by this node (evidence for `evidence.report`). */
+export interface ObservedEquivocation {
+  type: number;
+  height: number;
+  round: number;
+  publicKey: Uint8Array;
+  votes: [VoteValue, VoteValue];
+}
+
+interface VoteValue {
+  blockHash: Uint8Array | null;
+  signature: Uint8Array;
 }
 
 export interface ConsensusOptions {
@@ -725,14 +741,31 @@ export class ConsensusService {
         case "validate":
           this.validity(e.valueId);
           break;
-        case "evidence":
+        case "evidence": {
+          const ev = e.evidence;
+          const validator = this.set[ev.validatorIndex];
           this.opts.log.warn("equivocation observed", {
-            kind: e.evidence.kind,
-            height: e.evidence.height,
-            round: e.evidence.round,
-            validator: e.evidence.validatorIndex,
+            kind: ev.kind,
+            height: ev.height,
+            round: ev.round,
+            validator: ev.validatorIndex,
+            publicKey: validator ? toHex(validator.publicKey) : undefined,
           });
+          if (ev.kind === "vote-equivocation" && validator && ev.first.signature && ev.second.signature) {
+            const value = (v: Vote): VoteValue => ({
+              blockHash: v.valueId === null ? null : fromHex(v.valueId),
+              signature: v.signature!,
+            });
+            this.hooks.equivocation?.({
+              type: ev.type,
+              height: ev.height,
+              round: ev.round,
+              publicKey: validator.publicKey,
+              votes: [value(ev.first), value(ev.second)],
+            });
+          }
           break;
+        }
         case "decide":
           // The machine has moved on to a height whose validator set is not known until this
           // block commits; it is discarded, and a new machine runs the next height.

@@ -27,7 +27,8 @@ export function testChain(suiteId: SuiteId) {
   const suite = getSuite(suiteId);
   const adminA = Signer.generate(suite);
   const adminB = Signer.generate(suite);
-  const validator = Signer.generate(suite);
+  const validatorKey = suite.generateKeyPair();
+  const validator = new Signer(suite, validatorKey.privateKey);
   const state = new MemoryState();
   state.apply(
     genesisState(suite, {
@@ -48,6 +49,9 @@ export function testChain(suiteId: SuiteId) {
     registry,
     adminA,
     adminB,
+    /** The genesis validator (organization "market"): its key pair, and a signer of transactions. */
+    validatorKey,
+    validator,
     chainId,
     ctx(): BlockContext {
       return { chainId, height, time: 1_700_000_000_000 + height, suite };

@@ -29,6 +29,11 @@ export class NodeMetrics {
     help: "Committed transactions whose receipt is a failure",
     registers: [this.registry],
   });
+  readonly equivocations = new Counter({
+    name: "zl_consensus_equivocations_total",
+    help: "Conflicting vote pairs by one validator seen by this node (see GET /v1/evidence)",
+    registers: [this.registry],
+  });
   readonly txsRejected = new Counter({
     name: "zl_txs_rejected_total",
     help: "Transactions refused at admission, by error code",

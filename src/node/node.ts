@@ -4,7 +4,12 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type ConsensusNetwork, ConsensusService, type ConsensusStatus } from "../consensus/service.js";
+import {
+  type ConsensusNetwork,
+  ConsensusService,
+  type ConsensusStatus,
+  type ObservedEquivocation,
+} from "../consensus/service.js";
 import { FileSignStateStore } from "../consensus/sign-state-file.js";
 import { SingleValidatorProducer } from "../consensus/single-validator.js";
 import { DoubleSignGuard } from "../consensus/tendermint/safety-guard.js";
@@ -52,6 +57,9 @@ export interface StartOptions {
   network?: (node: ZlNode) => Promise<NodeNetwork>;
 }
 
+/** Equivocations a node keeps in memory for `GET /v1/evidence`. */
+const MAX_OBSERVED_EVIDENCE = 100;
+
 export class ZlNode {
   readonly bus = new CommitBus();
   readonly metrics = new NodeMetrics();
@@ -61,6 +69,8 @@ export class ZlNode {
   private network: NodeNetwork | undefined;
   private wal: Wal | undefined;
   private pruning = false;
+  /** Equivocations this node saw, newest last (at most MAX_OBSERVED_EVIDENCE). */
+  private readonly observed: Array<ObservedEquivocation & { seenAt: number }> = [];
 
   private constructor(
     readonly home: string,
@@ -172,6 +182,7 @@ export class ZlNode {
         workDue: (height) => this.chain.registry.workDue(this.chain.latest, height),
         heldVerified: (id, bytes) => this.mempool.holdsVerified(id, bytes),
         verifySignatures: (txs) => this.checkSignatures(txs),
+        equivocation: (e) => this.recordEquivocation(e),
         gossipedTxs: (raw) => {
           this.submit(raw, { gossip: false }).catch((err: unknown) =>
             log.warn("gossiped transactions not admitted", { err: (err as Error).message }),
@@ -269,6 +280,17 @@ export class ZlNode {
     }
     this.metrics.mempoolSize.set(this.mempool.size);
     return results;
+  }
+
+  private recordEquivocation(e: ObservedEquivocation): void {
+    this.metrics.equivocations.inc();
+    this.observed.push({ ...e, seenAt: Date.now() });
+    if (this.observed.length > MAX_OBSERVED_EVIDENCE) this.observed.shift();
+  }
+
+  /** Conflicting vote pairs this node saw since it started, oldest first. */
+  observedEquivocations(): ReadonlyArray<ObservedEquivocation & { seenAt: number }> {
+    return this.observed;
   }
 
   private onCommitted(p: PreparedBlock, _commit: Commit, seconds: number): void {
