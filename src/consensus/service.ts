@@ -31,7 +31,7 @@ import {
 } from "../ledger/block.js";
 import { fromHex, toHex } from "../ledger/bytes.js";
 import type { ChainParams } from "../ledger/genesis.js";
-import { addressOf, type DecodedTx, decodeTx } from "../ledger/tx.js";
+import { addressOf, type DecodedTx, decodeTx, TX_SIGNATURE_SUFFIX, txBodySlice } from "../ledger/tx.js";
 import { isQuorum, totalPower, type Validator, verifyCommit } from "../ledger/validators.js";
 import type { Logger } from "../log/logger.js";
 import {
@@ -102,8 +102,8 @@ export interface ConsensusHooks {
   pendingTxs(): number;
   /** Whether block `height` has scheduled work even without transactions (governance). */
   workDue(height: number): boolean;
-  /** Whether exactly these bytes were admitted (signature verified) by the mempool. */
-  heldVerified(id: string, bytes: Uint8Array): boolean;
+  /** The mempool's transaction with exactly these bytes (decoded, signature verified), if held. */
+  heldTx(id: string, bytes: Uint8Array): DecodedTx | undefined;
   verifySignatures(txs: DecodedTx[]): Promise<boolean[]>;
   /** Transactions gossiped by a peer, to admit into the mempool. */
   gossipedTxs(raw: Uint8Array[]): void;
@@ -515,9 +515,19 @@ export class ConsensusService {
     const txs: DecodedTx[] = [];
     const unchecked: DecodedTx[] = [];
     for (const b of txBytes) {
+      // Most of a block was gossiped here first: the id is the hash of the body slice of canonical
+      // bytes, and only bytes identical to an admitted transaction's are taken from the mempool.
+      const held =
+        b.length > TX_SIGNATURE_SUFFIX
+          ? this.hooks.heldTx(toHex(this.opts.suite.hash(txBodySlice(b))), b)
+          : undefined;
+      if (held) {
+        txs.push(held);
+        continue;
+      }
       const d = decodeTx(this.opts.suite, b, maxTxBytes);
       txs.push(d);
-      if (!this.hooks.heldVerified(toHex(d.id), b)) unchecked.push(d);
+      unchecked.push(d);
     }
     if (unchecked.length > 0) {
       const ok = await this.hooks.verifySignatures(unchecked);

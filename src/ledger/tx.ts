@@ -81,12 +81,21 @@ export function decodeTx(suite: CryptoSuite, bytes: Uint8Array, maxBytes: number
       `transaction is ${bytes.length} bytes; the chain's limit is ${maxBytes}`,
     );
   const tx = txFromCbor(decode(bytes, maxBytes));
-  // `bytes` is canonical (decode checked it): [body, signature] = 0x82 || body || 0x5840 || 64 bytes,
-  // so the signed body bytes are a slice of it, with no second encoding.
-  const signBytes = bytes.subarray(1, bytes.length - 66);
+  const signBytes = txBodySlice(bytes);
   const sender = tx.body.sender;
   return { tx, id: suite.hash(signBytes), bytes, signBytes, sender, address: addressOf(suite, sender) };
 }
+
+/** Bytes after the body in a canonical signed transaction: 0x5840 and the 64-byte signature. */
+export const TX_SIGNATURE_SUFFIX = 66;
+
+/**
+ * The body bytes (what is signed and hashed into the id) of a canonical signed transaction:
+ * [body, signature] = 0x82 || body || 0x5840 || 64 bytes, so the body is a slice, with no second
+ * encoding. Only meaningful for bytes known to be canonical (decoded, or identical to such).
+ */
+export const txBodySlice = (bytes: Uint8Array): Uint8Array =>
+  bytes.subarray(1, bytes.length - TX_SIGNATURE_SUFFIX);
 
 export function signTx(suite: CryptoSuite, privateKey: Uint8Array, body: TxBody): DecodedTx {
   const signBytes = encodeTxBody(body);

@@ -68,15 +68,15 @@ export class Mempool {
   }
 
   /**
-   * Whether exactly these signed bytes were admitted here, so their signature was already checked.
-   * A proposed block's transactions found here need no second check; the id alone is not enough,
-   * since it excludes the signature.
+   * The admitted transaction with exactly these signed bytes, if it is here: its signature was
+   * checked and it was decoded at admission, so a proposed block's copy needs neither again. The
+   * id alone is not enough, since it excludes the signature.
    */
-  holdsVerified(id: string, bytes: Uint8Array): boolean {
+  heldTx(id: string, bytes: Uint8Array): DecodedTx | undefined {
     const held = this.byId.get(id);
-    if (!held || held.bytes.length !== bytes.length) return false;
-    for (let i = 0; i < bytes.length; i++) if (held.bytes[i] !== bytes[i]) return false;
-    return true;
+    if (!held || held.bytes.length !== bytes.length) return undefined;
+    for (let i = 0; i < bytes.length; i++) if (held.bytes[i] !== bytes[i]) return undefined;
+    return held;
   }
 
   /**

@@ -180,7 +180,7 @@ export class ZlNode {
         reap: (n, bytes) => this.mempool.reap(n, bytes),
         pendingTxs: () => this.mempool.size,
         workDue: (height) => this.chain.registry.workDue(this.chain.latest, height),
-        heldVerified: (id, bytes) => this.mempool.holdsVerified(id, bytes),
+        heldTx: (id, bytes) => this.mempool.heldTx(id, bytes),
         verifySignatures: (txs) => this.checkSignatures(txs),
         equivocation: (e) => this.recordEquivocation(e),
         gossipedTxs: (raw) => {
