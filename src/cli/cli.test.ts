@@ -122,6 +122,19 @@ for (const suite of ["intl", "gm"]) {
       );
     });
 
+    it("evidence list and report on a chain where no validator equivocated", async () => {
+      const listed = (await zl("evidence", "list", "--home", home, "--api", node.api)) as {
+        observed: unknown[];
+        onRecord: { total: number; records: unknown[] };
+      };
+      assert.deepEqual(listed.observed, []);
+      assert.deepEqual([listed.onRecord.total, listed.onRecord.records], [0, []]);
+      const reported = (await zl("evidence", "report", "--home", home, "--api", node.api)) as {
+        reported: unknown[];
+      };
+      assert.deepEqual(reported.reported, []);
+    });
+
     it("issues a node certificate with the organization's root key and checks it", async () => {
       const issued = (await zl("node-cert", "issue", "--home", home, "--node-id", "market-node1")) as {
         nodeId: string;

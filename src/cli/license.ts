@@ -13,7 +13,6 @@ import { type CryptoSuite, SUITE_IDS, type SuiteId } from "../crypto/suite.js";
 import { InvalidInputError, ZlError } from "../errors/index.js";
 import { decodeOrg } from "../execution/accounts.js";
 import { fromHexOrUndefined, toHex } from "../ledger/bytes.js";
-import type { Genesis } from "../ledger/genesis.js";
 import { buildLicenseId } from "../modules/licenses/identifiers.js";
 import {
   decodePresentation,
@@ -22,9 +21,8 @@ import {
 } from "../modules/licenses/presentation.js";
 import { decodeLicense, licenseKey, licenseStatus } from "../modules/licenses/state.js";
 import { DAY_MS } from "../modules/licenses/types.js";
-import { homePaths, readGenesisFile, readPrivateKey } from "../node/home.js";
+import { readPrivateKey } from "../node/home.js";
 import { cborToJson, jsonToCbor } from "../sdk/args.js";
-import { ZlClient } from "../sdk/client.js";
 import {
   holderCopyFromJson,
   holderCopyToJson,
@@ -34,40 +32,7 @@ import {
   recordLicenseUse,
   verifyLicenseOnline,
 } from "../sdk/licenses.js";
-import { Signer } from "../sdk/signer.js";
-
-const out = (json: boolean, value: unknown, text: string) =>
-  console.log(json ? JSON.stringify(value, null, 2) : text);
-const homeOption = () =>
-  new Option("--home <dir>", "node home directory (genesis, keys)").default(".zl/node");
-const apiOption = () => new Option("--api <url>", "node API address").default("http://127.0.0.1:26657");
-
-function genesisOf(o: { home: string; genesis?: string }): Genesis | undefined {
-  const path = o.genesis ?? homePaths(o.home).genesis;
-  return o.genesis || existsSync(path) ? readGenesisFile(path) : undefined;
-}
-
-function clientFor(o: { api: string; home: string; genesis?: string }): ZlClient {
-  const g = genesisOf(o);
-  return new ZlClient(o.api, g ? { genesis: g } : {});
-}
-
-/** A key by name under <home>/keys, or a path to a PEM file. */
-function keyFile(home: string, key: string): string {
-  return key.includes("/") || key.endsWith(".pem") ? key : homePaths(home).key(key);
-}
-
-function signerFor(suite: CryptoSuite, home: string, key: string): Signer {
-  return new Signer(suite, readPrivateKey(suite, keyFile(home, key)));
-}
-
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ZlError("CLI_BAD_ARGS", `${what} must be valid JSON`);
-  }
-}
+import { apiOption, clientFor, genesisOf, homeOption, keyFile, out, parseJson, signerFor } from "./common.js";
 
 function address(text: string, what: string): Uint8Array {
   const a = fromHexOrUndefined(text.replace(/^0x/, ""));

@@ -1,5 +1,6 @@
 /**
- * `zl` — the ZhengLian command line: init, start, dev, keys, tx send, query, status, bench.
+ * `zl` — the ZhengLian command line: init, start, dev, keys, tx send, query, status, bench, testnet,
+ * node-cert, license and evidence.
  * Every command takes `--json` to print one machine-readable JSON document.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,6 +25,8 @@ import {
 import { cborToJson, jsonToCbor } from "../sdk/args.js";
 import { ZlClient } from "../sdk/client.js";
 import { Signer } from "../sdk/signer.js";
+import { apiOption, clientFor, homeOption, out, parseJson, signerFor } from "./common.js";
+import { registerEvidenceCommands } from "./evidence.js";
 import { initHome } from "./init.js";
 import { registerLicenseCommands } from "./license.js";
 import { initTestnet, startTestnet, stopTestnet, testnetStatus } from "./testnet.js";
@@ -31,13 +34,8 @@ import { initTestnet, startTestnet, stopTestnet, testnetStatus } from "./testnet
 const program = new Command();
 program.name("zl").description("ZhengLian (政链) consortium blockchain node and tools").showHelpAfterError();
 
-const out = (json: boolean, value: unknown, text: string) =>
-  console.log(json ? JSON.stringify(value, null, 2) : text);
-
 const suiteOption = () =>
   new Option("--suite <suite>", "crypto suite: intl or gm").choices(SUITE_IDS as string[]).default("intl");
-const homeOption = (def = ".zl/node") => new Option("--home <dir>", "node home directory").default(def);
-const apiOption = () => new Option("--api <url>", "node API address").default("http://127.0.0.1:26657");
 
 async function runNode(home: string, json: boolean): Promise<void> {
   const node = await ZlNode.start(home, { frontend: serveApi });
@@ -336,18 +334,13 @@ function suiteOf(home: string, fallback: SuiteId): SuiteId {
   return existsSync(g) ? readGenesisFile(g).suite : fallback;
 }
 
-function clientFor(o: { api: string; home: string }): ZlClient {
-  const g = homePaths(o.home).genesis;
-  return new ZlClient(o.api, existsSync(g) ? { genesis: readGenesisFile(g) } : {});
-}
-
 const tx = program.command("tx").description("transactions");
 tx.command("send")
   .description("sign and submit a transaction")
   .requiredOption("--module <name>", "module, e.g. attest")
   .requiredOption("--call <name>", "call, e.g. record")
   .option("--args <json>", 'arguments as JSON; "0x…" strings are bytes', "{}")
-  .option("--key <name>", "key file name under <home>/keys", "admin")
+  .option("--key <name>", "key name under <home>/keys, or a PEM file path", "admin")
   .option("--no-wait", "return before the transaction commits")
   .addOption(homeOption())
   .addOption(apiOption())
@@ -355,13 +348,8 @@ tx.command("send")
   .action(async (o) => {
     const client = clientFor(o);
     const suite = await client.suite();
-    const signer = new Signer(suite, readPrivateKey(suite, homePaths(o.home).key(o.key)));
-    let args: unknown;
-    try {
-      args = JSON.parse(o.args);
-    } catch {
-      throw new ZlError("CLI_BAD_ARGS", "--args must be valid JSON");
-    }
+    const signer = signerFor(suite, o.home, o.key);
+    const args = parseJson(o.args, "--args");
     const r = await client.send(
       signer,
       { module: o.module, call: o.call, args: jsonToCbor(args) },
@@ -478,6 +466,7 @@ program
   });
 
 registerLicenseCommands(program); // `zl license …` and `zl bench licenses`
+registerEvidenceCommands(program); // `zl evidence list | report`
 
 export async function main(argv: string[]): Promise<void> {
   try {

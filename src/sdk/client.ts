@@ -141,6 +141,30 @@ export class ZlClient {
     }>("POST", "/v1/txs", { txs: txs.map(toHex) });
   }
 
+  /** Conflicting vote pairs the node saw (`GET /v1/evidence`); `report` is `evidence.report`'s args. */
+  observedEvidence() {
+    return this.request<{
+      observed: Array<{
+        height: number;
+        round: number;
+        type: "prevote" | "precommit";
+        validator: { address: string; publicKey: string };
+        seenAt: string;
+        onRecord: boolean;
+        report: { votes: unknown[] };
+      }>;
+    }>("GET", "/v1/evidence");
+  }
+
+  /** Runs a module query on the latest state (`GET /v1/query/:module/:query`); no proof. */
+  query<T = unknown>(module: string, name: string, params: Record<string, string> = {}) {
+    const q = new URLSearchParams(params).toString();
+    return this.request<{ height: number; result: T }>(
+      "GET",
+      `/v1/query/${encodeURIComponent(module)}/${encodeURIComponent(name)}${q ? `?${q}` : ""}`,
+    );
+  }
+
   getTx(id: string) {
     return this.request<Record<string, unknown>>("GET", `/v1/txs/${id}`);
   }
