@@ -7,8 +7,11 @@
 import swagger from "@fastify/swagger";
 import { type Static, Type } from "@sinclair/typebox";
 import Fastify, { type FastifyInstance } from "fastify";
+import type { ObservedEquivocation } from "../consensus/service.js";
+import type { CryptoSuite } from "../crypto/suite.js";
 import { InvalidInputError, NotFoundError } from "../errors/index.js";
 import { readAccount, readNonce } from "../execution/accounts.js";
+import type { StateReader } from "../execution/state-view.js";
 import { decodeBlock, encodeCommit, encodeHeader, encodeReceipt, VOTE_PREVOTE } from "../ledger/block.js";
 import { fromHexOrUndefined, toHex, utf8 } from "../ledger/bytes.js";
 import { genesisToJson } from "../ledger/genesis.js";
@@ -117,6 +120,44 @@ export async function serveApi(node: ZlNode): Promise<Frontend> {
   return { url, close: () => app.close() };
 }
 
+/** One equivocation a node saw, with the `evidence.report` arguments that put it on record. */
+function observedEvidenceJson(
+  suite: CryptoSuite,
+  state: StateReader,
+  e: ObservedEquivocation & { seenAt: number },
+): Record<string, unknown> {
+  const address = addressOf(suite, e.publicKey);
+  const hex = (b: Uint8Array) => `0x${toHex(b)}`;
+  const common = { height: e.height, round: e.round, publicKey: hex(e.publicKey) };
+  const kind = e.kind === "vote" ? e.type : "proposal";
+  return {
+    height: e.height,
+    round: e.round,
+    type: e.kind === "proposal" ? "proposal" : e.type === VOTE_PREVOTE ? "prevote" : "precommit",
+    validator: { address: toHex(address), publicKey: toHex(e.publicKey) },
+    seenAt: new Date(e.seenAt).toISOString(),
+    onRecord: state.get(evidenceKey(address, e.height, e.round, kind)) !== undefined,
+    report:
+      e.kind === "vote"
+        ? {
+            votes: e.votes.map((v) => ({
+              type: e.type,
+              ...common,
+              blockHash: v.blockHash === null ? null : hex(v.blockHash),
+              signature: hex(v.signature),
+            })),
+          }
+        : {
+            proposals: e.proposals.map((p) => ({
+              ...common,
+              validRound: p.validRound,
+              blockHash: hex(p.blockHash),
+              signature: hex(p.signature),
+            })),
+          },
+  };
+}
+
 export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
@@ -192,36 +233,13 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
       schema: {
         summary: "Equivocations this node saw · 本节点观察到的双签",
         description:
-          "Pairs of conflicting votes signed by one validator, seen by this node since it started (at most 100). `report` is ready to send as the arguments of `evidence.report` (bytes as 0x-hex, as `zl tx send --args` takes them); `onRecord` says whether the chain already holds it.",
+          "Two conflicting votes (same height, round and type) or proposals (same height and round) signed by one validator, seen by this node since it started (at most 100), oldest first. `report` is ready to send as the arguments of `evidence.report` (bytes as 0x-hex, as `zl tx send --args` takes them); `onRecord` says whether the chain already holds it.",
         tags: ["consensus"],
       },
     },
-    async () => {
-      const state = chain.latest;
-      return {
-        observed: node.observedEquivocations().map((e) => {
-          const address = addressOf(suite, e.publicKey);
-          return {
-            height: e.height,
-            round: e.round,
-            type: e.type === VOTE_PREVOTE ? "prevote" : "precommit",
-            validator: { address: toHex(address), publicKey: toHex(e.publicKey) },
-            seenAt: new Date(e.seenAt).toISOString(),
-            onRecord: state.get(evidenceKey(address, e.height, e.round, e.type)) !== undefined,
-            report: {
-              votes: e.votes.map((v) => ({
-                type: e.type,
-                height: e.height,
-                round: e.round,
-                blockHash: v.blockHash === null ? null : `0x${toHex(v.blockHash)}`,
-                publicKey: `0x${toHex(e.publicKey)}`,
-                signature: `0x${toHex(v.signature)}`,
-              })),
-            },
-          };
-        }),
-      };
-    },
+    async () => ({
+      observed: node.observedEquivocations().map((e) => observedEvidenceJson(suite, chain.latest, e)),
+    }),
   );
 
   app.get(

@@ -9,7 +9,7 @@ import { apiOption, clientFor, homeOption, out, signerFor } from "./common.js";
 
 interface OnRecord {
   total: number;
-  records: Array<{ seq: number; address: string; org: string; height: number; round: number; type: string }>;
+  records: Array<{ seq: number; address: string; org: string; height: number; round: number; kind: string }>;
 }
 
 export function registerEvidenceCommands(program: Command): void {
@@ -37,7 +37,7 @@ export function registerEvidenceCommands(program: Command): void {
         ),
         `on record: ${record.total}`,
         ...record.records.map(
-          (r) => `  #${r.seq} ${r.type} ${r.height}/${r.round} by ${r.address} (${r.org})`,
+          (r) => `  #${r.seq} ${r.kind} ${r.height}/${r.round} by ${r.address} (${r.org})`,
         ),
       ];
       out(o.json, { observed: seen.observed, onRecord: record }, lines.join("\n"));

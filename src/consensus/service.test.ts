@@ -686,7 +686,7 @@ describe("byzantine peers (intl)", () => {
     });
   });
 
-  it("a validator's two conflicting precommits are seen by every honest node and, reported by an organization, go on record", async () => {
+  it("a validator's two conflicting precommits, and its two proposals for one round, are seen by every honest node and, reported by an organization, go on record", async () => {
     await withTestnet("intl", { nodes: 4 }, async (net) => {
       const h = (await net.settle()) + 1;
       // Validator 3's key signs two precommits for height h, round 0, from outside the network.
@@ -713,38 +713,61 @@ describe("byzantine peers (intl)", () => {
             signature: net.suite.sign(key, voteSignBytes(net.chainId, VOTE_PRECOMMIT, h, 0, blockHash)),
           }),
         );
+      // Two different blocks proposed for a round in which validator 3 is the proposer.
+      const chain = net.node(honest[0]!).chain;
+      const round = [1, 2, 3, 4, 5, 6, 7, 8].find((r) => chain.proposerIndex(r) === index)!;
+      const now = Date.now();
+      for (const time of [now, now + 1]) {
+        const prepared = chain.prepareBlock([], time, addressOf(net.suite, publicKey));
+        mallory.broadcast(
+          CHANNEL_CONSENSUS,
+          encodeConsensusMessage({
+            t: "proposal",
+            height: h,
+            round,
+            validRound: -1,
+            block: encodeBlockFromParts(prepared.block.header, prepared.txBytes),
+            signature: net.suite.sign(key, proposalSignBytes(net.chainId, h, round, -1, prepared.hash)),
+          }),
+        );
+      }
       await net.submit(honest[0]!, net.attest(honest[0]!));
+      const kinds = (i: number) =>
+        new Set(
+          net
+            .node(i)
+            .observedEquivocations()
+            .filter((e) => e.height === h)
+            .map((e) => e.kind),
+        );
       await waitFor(
-        () =>
-          honest.every((i) =>
-            net
-              .node(i)
-              .observedEquivocations()
-              .some((e) => e.height === h),
-          ),
-        () => `observed: ${JSON.stringify(honest.map((i) => net.node(i).observedEquivocations().length))}`,
+        () => honest.every((i) => kinds(i).has("vote") && kinds(i).has("proposal")),
+        () => `observed: ${JSON.stringify(honest.map((i) => [...kinds(i)]))}`,
       );
       const api = await buildApi(net.node(honest[0]!));
       try {
         const evidence = async () =>
           (await api.inject({ method: "GET", url: "/v1/evidence" })).json() as {
             observed: Array<{
+              type: string;
               height: number;
               onRecord: boolean;
               validator: { publicKey: string };
               report: unknown;
             }>;
           };
-        const [seen] = (await evidence()).observed;
-        assert.ok(seen);
-        assert.equal(seen.height, h);
-        assert.equal(seen.validator.publicKey, toHex(publicKey));
-        assert.equal(seen.onRecord, false);
-        // Organization 0's admin reports it, with the arguments exactly as the API gave them.
-        const o = await net.submit(honest[0]!, net.sign(0, "evidence", "report", jsonToCbor(seen.report)));
-        assert.equal(o.receipt.code, "OK");
-        assert.equal(o.receipt.events[0]!.attributes.org, net.node(0).chain.validators()[index]!.org);
-        assert.equal((await evidence()).observed[0]!.onRecord, true);
+        const seen = (await evidence()).observed;
+        assert.deepEqual(seen.map((e) => e.type).sort(), ["precommit", "proposal"]);
+        for (const e of seen) {
+          assert.equal(e.height, h);
+          assert.equal(e.validator.publicKey, toHex(publicKey));
+          assert.equal(e.onRecord, false);
+          // Organization 0's admin reports it, with the arguments exactly as the API gave them.
+          const o = await net.submit(honest[0]!, net.sign(0, "evidence", "report", jsonToCbor(e.report)));
+          assert.equal(o.receipt.code, "OK", `report of the ${e.type} pair`);
+          assert.equal(o.receipt.events[0]!.attributes.org, chain.validators()[index]!.org);
+        }
+        assert.ok((await evidence()).observed.every((e) => e.onRecord));
       } finally {
         await api.close();
       }

@@ -65,7 +65,7 @@ import {
   type TimeoutConfig,
   timeoutDuration,
 } from "./tendermint/state-machine.js";
-import type { Decision, Effect, Step, Vote } from "./tendermint/types.js";
+import type { Decision, Effect, Proposal, Step, Vote } from "./tendermint/types.js";
 import type { Wal } from "./wal.js";
 
 /** What the service needs of the peer network (src/p2p/network.ts implements it). */
@@ -111,17 +111,27 @@ export interface ConsensusHooks {
   equivocation?(e: ObservedEquivocation): void;
 }
 
-/** A validator's two conflicting signed votes, as seen by this node (evidence for `evidence.report`). */
-export interface ObservedEquivocation {
-  type: number;
+/**
+ * A validator's two conflicting signed messages as seen by this node (evidence for
+ * `evidence.report`): two votes of one type, or two proposals, for the same height and round.
+ */
+export type ObservedEquivocation = {
   height: number;
   round: number;
   publicKey: Uint8Array;
-  votes: [VoteValue, VoteValue];
-}
+} & (
+  | { kind: "vote"; type: number; votes: [VoteValue, VoteValue] }
+  | { kind: "proposal"; proposals: [ProposalValue, ProposalValue] }
+);
 
 interface VoteValue {
   blockHash: Uint8Array | null;
+  signature: Uint8Array;
+}
+
+interface ProposalValue {
+  blockHash: Uint8Array;
+  validRound: number;
   signature: Uint8Array;
 }
 
@@ -761,17 +771,32 @@ export class ConsensusService {
             validator: ev.validatorIndex,
             publicKey: validator ? toHex(validator.publicKey) : undefined,
           });
-          if (ev.kind === "vote-equivocation" && validator && ev.first.signature && ev.second.signature) {
+          if (!validator || !ev.first.signature || !ev.second.signature) break;
+          if (ev.kind === "vote-equivocation") {
             const value = (v: Vote): VoteValue => ({
               blockHash: v.valueId === null ? null : fromHex(v.valueId),
               signature: v.signature!,
             });
             this.hooks.equivocation?.({
+              kind: "vote",
               type: ev.type,
               height: ev.height,
               round: ev.round,
               publicKey: validator.publicKey,
               votes: [value(ev.first), value(ev.second)],
+            });
+          } else {
+            const value = (p: Proposal): ProposalValue => ({
+              blockHash: fromHex(p.valueId),
+              validRound: p.validRound,
+              signature: p.signature!,
+            });
+            this.hooks.equivocation?.({
+              kind: "proposal",
+              height: ev.height,
+              round: ev.round,
+              publicKey: validator.publicKey,
+              proposals: [value(ev.first), value(ev.second)],
             });
           }
           break;

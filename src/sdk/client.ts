@@ -147,7 +147,7 @@ export class ZlClient {
       observed: Array<{
         height: number;
         round: number;
-        type: "prevote" | "precommit";
+        type: "prevote" | "precommit" | "proposal";
         validator: { address: string; publicKey: string };
         seenAt: string;
         onRecord: boolean;

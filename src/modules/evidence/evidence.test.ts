@@ -10,7 +10,7 @@ import { decode } from "../../codec/cbor.js";
 import type { KeyPair, SuiteId } from "../../crypto/suite.js";
 import { executeBlock } from "../../execution/engine.js";
 import { testChain } from "../../execution/test-chain.js";
-import { VOTE_PRECOMMIT, VOTE_PREVOTE, voteSignBytes } from "../../ledger/block.js";
+import { proposalSignBytes, VOTE_PRECOMMIT, VOTE_PREVOTE, voteSignBytes } from "../../ledger/block.js";
 import { addressOf } from "../../ledger/tx.js";
 import type { Signer } from "../../sdk/signer.js";
 import { EVIDENCE_MAX_AGE, evidenceKey } from "./index.js";
@@ -55,19 +55,53 @@ for (const suiteId of ["intl", "gm"] as SuiteId[])
       const rec = decode(c.state.get(evidenceKey(address, 1, 0, VOTE_PRECOMMIT))!) as {
         org: string;
         reporterOrg: string;
-        votes: Array<{ blockHash: Uint8Array | null }>;
+        pair: Array<{ blockHash: Uint8Array | null }>;
       };
       assert.equal(rec.org, "market");
       assert.equal(rec.reporterOrg, "tax");
-      assert.equal(rec.votes[0]!.blockHash, null, "the pair is stored in canonical order, nil first");
+      assert.equal(rec.pair[0]!.blockHash, null, "the pair is stored in canonical order, nil first");
       const listed = c.registry.module("evidence")!.queries.list!.run({ suite: c.suite, state: c.state }, {
         from: 1,
         limit: 10,
-      } as never) as { total: number; records: Array<{ address: string; type: string }> };
+      } as never) as { total: number; records: Array<{ address: string; kind: string }> };
       assert.equal(listed.total, 1);
-      assert.equal(listed.records[0]!.type, "precommit");
+      assert.equal(listed.records[0]!.kind, "precommit");
       // The same pair, in the other order, is the same evidence.
       assert.equal(report(c, [b, a], c.adminA).code, "EVIDENCE_EXISTS");
+    });
+
+    it("records two different proposals for one height and round; the same proposal twice is no evidence", () => {
+      const c = testChain(suiteId);
+      const proposal = (blockHash: Uint8Array, validRound = -1) => ({
+        height: 1,
+        round: 2,
+        validRound,
+        blockHash,
+        publicKey: c.validatorKey.publicKey,
+        signature: c.suite.sign(
+          c.validatorKey.privateKey,
+          proposalSignBytes(c.chainId, 1, 2, validRound, blockHash),
+        ),
+      });
+      const h = randomBytes(32);
+      const same = proposal(h);
+      const proposals = (pair: unknown[]) =>
+        c.run([c.tx(c.adminB, "evidence", "report", { proposals: pair } as never)]).receipts[0]!;
+      assert.equal(proposals([same, same]).code, "EVIDENCE_NOT_CONFLICTING");
+      // The same block re-proposed with another valid round is a different signed proposal.
+      const ok = proposals([proposal(h, 1), proposal(h)]);
+      assert.equal(ok.code, "OK");
+      assert.equal(ok.events[0]!.attributes.kind, "proposal");
+      const address = addressOf(c.suite, c.validatorKey.publicKey);
+      assert.ok(c.state.get(evidenceKey(address, 1, 2, "proposal")));
+      assert.equal(proposals([proposal(randomBytes(32)), proposal(h)]).code, "EVIDENCE_EXISTS");
+      // Votes and proposals are not mixed in one report.
+      const v = vote(c, c.validatorKey, { blockHash: h });
+      assert.equal(
+        c.run([c.tx(c.adminB, "evidence", "report", { votes: [v, v], proposals: [same, same] } as never)])
+          .receipts[0]!.code,
+        "LEDGER_MALFORMED",
+      );
     });
 
     it("refuses what is not equivocation by a current validator, and changes nothing", () => {

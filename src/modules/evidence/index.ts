@@ -1,12 +1,13 @@
 /**
  * Evidence module (违规证据): proof on chain that a validator signed two different votes for the
- * same height, round and type — the one act by which a validator can break the safety of
- * Tendermint. Any node sees such a pair when both votes reach it (`GET /v1/evidence` lists what
- * this node saw); an admin or supervisor of any member organization reports it, execution checks
- * both signatures itself, and the record names the validator and its organization for the vote
- * of the organizations that follows (docs/governance.md: removeValidator, removeOrg).
+ * same height, round and type, or two different proposals for the same height and round — the
+ * acts by which a validator can break the safety of Tendermint. Any node sees such a pair when
+ * both messages reach it (`GET /v1/evidence` lists what this node saw); an admin or supervisor of
+ * any member organization reports it, execution checks both signatures itself, and the record
+ * names the validator and its organization for the vote of the organizations that follows
+ * (docs/governance.md: removeValidator, removeOrg).
  *
- *   evidence/<validator address>/<height, 12 digits>/<round>/<type> → EvidenceRecord
+ *   evidence/<validator address>/<height, 12 digits>/<round>/<1 | 2 | proposal> → EvidenceRecord
  *   evidence/count                                                   → number of records (uint)
  *   evidence/seq/<n, 10 digits>                                      → the n-th record's key
  *
@@ -18,7 +19,7 @@ import { type CborValue, decode, encode } from "../../codec/cbor.js";
 import { InvalidInputError, RejectedError } from "../../errors/index.js";
 import { defineCall, defineQuery, type Module } from "../../execution/module.js";
 import { type StateReader, stateKey } from "../../execution/state-view.js";
-import { VOTE_PRECOMMIT, VOTE_PREVOTE, voteSignBytes } from "../../ledger/block.js";
+import { proposalSignBytes, VOTE_PRECOMMIT, VOTE_PREVOTE, voteSignBytes } from "../../ledger/block.js";
 import { equalBytes, fromHexOrUndefined, toHex } from "../../ledger/bytes.js";
 import { readArray, readBytes, readMap, readUint } from "../../ledger/shape.js";
 import { addressOf } from "../../ledger/tx.js";
@@ -41,15 +42,26 @@ export interface SignedVote {
   signature: Uint8Array;
 }
 
+export interface SignedProposal {
+  height: number;
+  round: number;
+  /** −1, or the round of the polka that justified re-proposing the block. */
+  validRound: number;
+  blockHash: Uint8Array;
+  publicKey: Uint8Array;
+  signature: Uint8Array;
+}
+
 export interface EvidenceRecord {
   validator: Uint8Array;
   address: Uint8Array;
   org: string;
   height: number;
   round: number;
-  type: number;
-  /** The two votes, ordered by their block hash (nil first), so one pair has one record. */
-  votes: [SignedVote, SignedVote];
+  /** The vote type (1 prevote, 2 precommit), or "proposal". */
+  kind: number | "proposal";
+  /** The two messages, in canonical order (by value, nil first), so one pair has one record. */
+  pair: [SignedVote, SignedVote] | [SignedProposal, SignedProposal];
   reportedBy: Uint8Array;
   reporterOrg: string;
   reportedAt: number;
@@ -58,8 +70,8 @@ export interface EvidenceRecord {
 
 const COUNT_KEY = stateKey("evidence", "count");
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
-export const evidenceKey = (address: Uint8Array, height: number, round: number, type: number) =>
-  stateKey("evidence", toHex(address), pad(height, 12), String(round), String(type));
+export const evidenceKey = (address: Uint8Array, height: number, round: number, kind: number | "proposal") =>
+  stateKey("evidence", toHex(address), pad(height, 12), String(round), String(kind));
 const seqKey = (n: number) => stateKey("evidence", "seq", pad(n, 10));
 
 function readVote(v: CborValue | undefined, field: string): SignedVote {
@@ -77,6 +89,30 @@ function readVote(v: CborValue | undefined, field: string): SignedVote {
   };
 }
 
+function readProposal(v: CborValue | undefined, field: string): SignedProposal {
+  const m = readMap(v, field);
+  const validRound = m.validRound;
+  if (typeof validRound !== "number" || !Number.isSafeInteger(validRound) || validRound < -1)
+    throw new InvalidInputError("LEDGER_MALFORMED", `${field}.validRound: -1 or a round`);
+  return {
+    height: readUint(m.height, `${field}.height`),
+    round: readUint(m.round, `${field}.round`),
+    validRound,
+    blockHash: readBytes(m.blockHash, `${field}.blockHash`, 32, 32),
+    publicKey: readBytes(m.publicKey, `${field}.publicKey`, 32, 65),
+    signature: readBytes(m.signature, `${field}.signature`, 64, 64),
+  };
+}
+
+const proposalCbor = (p: SignedProposal): CborValue => ({
+  height: p.height,
+  round: p.round,
+  validRound: p.validRound,
+  blockHash: p.blockHash,
+  publicKey: p.publicKey,
+  signature: p.signature,
+});
+
 const voteCbor = (v: SignedVote): CborValue => ({
   type: v.type,
   height: v.height,
@@ -93,6 +129,10 @@ function compareValues(a: Uint8Array | null, b: Uint8Array | null): number {
   return 0;
 }
 
+/** Proposals by block hash, then by valid round. */
+const compareProposals = (a: SignedProposal, b: SignedProposal): number =>
+  compareValues(a.blockHash, b.blockHash) || a.validRound - b.validRound;
+
 function encodeRecord(r: EvidenceRecord): Uint8Array {
   return encode({
     validator: r.validator,
@@ -100,8 +140,11 @@ function encodeRecord(r: EvidenceRecord): Uint8Array {
     org: r.org,
     height: r.height,
     round: r.round,
-    type: r.type,
-    votes: r.votes.map(voteCbor),
+    kind: r.kind,
+    pair:
+      r.kind === "proposal"
+        ? (r.pair as SignedProposal[]).map(proposalCbor)
+        : (r.pair as SignedVote[]).map(voteCbor),
     reportedBy: r.reportedBy,
     reporterOrg: r.reporterOrg,
     reportedAt: r.reportedAt,
@@ -109,19 +152,23 @@ function encodeRecord(r: EvidenceRecord): Uint8Array {
   });
 }
 
+const kindName = (kind: CborValue | undefined) =>
+  kind === "proposal" ? "proposal" : kind === VOTE_PREVOTE ? "prevote" : "precommit";
+
 function recordJson(raw: Uint8Array): Record<string, unknown> {
   const m = readMap(decode(raw), "evidence");
-  const votes = readArray(m.votes, "evidence.votes", 2).map((v, i) => readVote(v, `evidence.votes[${i}]`));
+  const pair = readArray(m.pair, "evidence.pair", 2).map((x) => readMap(x, "evidence.pair[]"));
   return {
     validator: toHex(m.validator as Uint8Array),
     address: toHex(m.address as Uint8Array),
     org: m.org,
     height: m.height,
     round: m.round,
-    type: m.type === VOTE_PREVOTE ? "prevote" : "precommit",
-    votes: votes.map((v) => ({
-      blockHash: v.blockHash === null ? null : toHex(v.blockHash),
-      signature: toHex(v.signature),
+    kind: kindName(m.kind),
+    pair: pair.map((x) => ({
+      blockHash: x.blockHash === null ? null : toHex(x.blockHash as Uint8Array),
+      ...(m.kind === "proposal" ? { validRound: x.validRound } : {}),
+      signature: toHex(x.signature as Uint8Array),
     })),
     reportedBy: toHex(m.reportedBy as Uint8Array),
     reporterOrg: m.reporterOrg,
@@ -139,27 +186,65 @@ function badParam(message: string): never {
   throw new InvalidInputError("QUERY_BAD_PARAM", message);
 }
 
+type Report =
+  | { kind: "votes"; pair: [SignedVote, SignedVote] }
+  | { kind: "proposals"; pair: [SignedProposal, SignedProposal] };
+
 export const evidenceModule: Module = {
   name: "evidence",
   calls: {
-    report: defineCall<{ votes: [SignedVote, SignedVote] }>({
+    report: defineCall<Report>({
       roles: ["admin", "supervisor"],
-      summary: "Report two conflicting votes signed by one validator (双签证据)",
+      summary: "Report two conflicting votes or proposals signed by one validator (双签证据)",
       parse(args) {
         const m = readMap(args, "args");
-        const list = readArray(m.votes, "args.votes", 2);
-        return { votes: [readVote(list[0], "args.votes[0]"), readVote(list[1], "args.votes[1]")] };
+        if ((m.votes === undefined) === (m.proposals === undefined))
+          throw new InvalidInputError("LEDGER_MALFORMED", "args: give exactly one of votes or proposals");
+        if (m.votes !== undefined) {
+          const l = readArray(m.votes, "args.votes", 2);
+          return { kind: "votes", pair: [readVote(l[0], "args.votes[0]"), readVote(l[1], "args.votes[1]")] };
+        }
+        const l = readArray(m.proposals, "args.proposals", 2);
+        return {
+          kind: "proposals",
+          pair: [readProposal(l[0], "args.proposals[0]"), readProposal(l[1], "args.proposals[1]")],
+        };
       },
-      handle(ctx, { votes: [a, b] }) {
-        if (a.type !== b.type || a.height !== b.height || a.round !== b.round)
+      handle(ctx, report) {
+        const [a, b] = report.pair;
+        if (a.height !== b.height || a.round !== b.round)
           throw new RejectedError(
             "EVIDENCE_NOT_CONFLICTING",
-            "the two votes must be for the same height, round and type",
+            "the two messages must be for the same height and round",
           );
         if (!equalBytes(a.publicKey, b.publicKey))
-          throw new RejectedError("EVIDENCE_NOT_CONFLICTING", "the two votes are by different keys");
-        if (compareValues(a.blockHash, b.blockHash) === 0)
-          throw new RejectedError("EVIDENCE_NOT_CONFLICTING", "the two votes are for the same value");
+          throw new RejectedError("EVIDENCE_NOT_CONFLICTING", "the two messages are by different keys");
+        let kind: number | "proposal";
+        let pair: EvidenceRecord["pair"];
+        let signBytes: (i: 0 | 1) => Uint8Array;
+        if (report.kind === "votes") {
+          const [va, vb] = report.pair;
+          if (va.type !== vb.type)
+            throw new RejectedError("EVIDENCE_NOT_CONFLICTING", "the two votes must be of the same type");
+          if (compareValues(va.blockHash, vb.blockHash) === 0)
+            throw new RejectedError("EVIDENCE_NOT_CONFLICTING", "the two votes are for the same value");
+          kind = va.type;
+          pair = compareValues(va.blockHash, vb.blockHash) < 0 ? [va, vb] : [vb, va];
+          signBytes = (i) => {
+            const v = report.pair[i];
+            return voteSignBytes(ctx.chainId, v.type, v.height, v.round, v.blockHash);
+          };
+        } else {
+          const [pa, pb] = report.pair;
+          if (compareProposals(pa, pb) === 0)
+            throw new RejectedError("EVIDENCE_NOT_CONFLICTING", "the two proposals are the same");
+          kind = "proposal";
+          pair = compareProposals(pa, pb) < 0 ? [pa, pb] : [pb, pa];
+          signBytes = (i) => {
+            const p = report.pair[i];
+            return proposalSignBytes(ctx.chainId, p.height, p.round, p.validRound, p.blockHash);
+          };
+        }
         if (a.height > ctx.height)
           throw new RejectedError("EVIDENCE_FUTURE", `height ${a.height} is above the current ${ctx.height}`);
         if (ctx.height - a.height > EVIDENCE_MAX_AGE)
@@ -170,17 +255,13 @@ export const evidenceModule: Module = {
         const validator = readValidators(ctx.state).find((v) => equalBytes(v.publicKey, a.publicKey));
         if (!validator)
           throw new RejectedError("EVIDENCE_NOT_VALIDATOR", "the key is not in the current validator set");
-        for (const v of [a, b]) {
-          const bytes = voteSignBytes(ctx.chainId, v.type, v.height, v.round, v.blockHash);
-          if (!ctx.suite.verify(v.publicKey, bytes, v.signature))
-            throw new RejectedError("EVIDENCE_BAD_SIGNATURE", "a vote's signature does not verify");
-        }
+        for (const i of [0, 1] as const)
+          if (!ctx.suite.verify(a.publicKey, signBytes(i), report.pair[i].signature))
+            throw new RejectedError("EVIDENCE_BAD_SIGNATURE", "a signature does not verify");
         const address = addressOf(ctx.suite, a.publicKey);
-        const key = evidenceKey(address, a.height, a.round, a.type);
+        const key = evidenceKey(address, a.height, a.round, kind);
         if (ctx.state.get(key))
           throw new RejectedError("EVIDENCE_EXISTS", "this equivocation is already on record");
-        const ordered: [SignedVote, SignedVote] =
-          compareValues(a.blockHash, b.blockHash) < 0 ? [a, b] : [b, a];
         ctx.state.set(
           key,
           encodeRecord({
@@ -189,8 +270,8 @@ export const evidenceModule: Module = {
             org: validator.org,
             height: a.height,
             round: a.round,
-            type: a.type,
-            votes: ordered,
+            kind,
+            pair,
             reportedBy: ctx.sender.address,
             reporterOrg: ctx.sender.org,
             reportedAt: ctx.height,
@@ -205,7 +286,7 @@ export const evidenceModule: Module = {
           org: validator.org,
           height: a.height,
           round: a.round,
-          type: a.type,
+          kind,
         });
       },
     }),
