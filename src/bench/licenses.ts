@@ -15,7 +15,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initHome } from "../cli/init.js";
 import { getSuite } from "../crypto/index.js";
 import type { SuiteId } from "../crypto/suite.js";
 import { measureVerifyRate } from "../crypto/verify-pool.js";
@@ -29,7 +28,7 @@ import { ZlClient } from "../sdk/client.js";
 import { subscribeBlocks } from "../sdk/events.js";
 import { keySigner, type PreparedLicense, prepareLicense, presentLicense } from "../sdk/licenses.js";
 import { Signer } from "../sdk/signer.js";
-import { sleep, submitUntilAccepted, waitCommitted } from "./load.js";
+import { BENCH_ORG_CODE, initBenchHome, sleep, submitUntilAccepted, waitCommitted } from "./load.js";
 import { percentile } from "./single-node.js";
 import { spawnNode } from "./spawn-node.js";
 
@@ -63,7 +62,7 @@ export interface LicenseBenchResult {
   duration_s: number;
 }
 
-const MARKET = "11100000000000000X";
+const MARKET = BENCH_ORG_CODE;
 const TYPE = `${MARKET}001`;
 const FIELDS = [
   { name: "ZZBH", type: "text", required: true },
@@ -83,16 +82,7 @@ export async function runLicenseBench(o: LicenseBenchOptions): Promise<LicenseBe
   log(`raw ${o.suite} signature verification: ${sigRate.toFixed(0)}/s on one core`);
 
   const home = mkdtempSync(join(tmpdir(), `zl-bench-lic-${o.suite}-`));
-  initHome({
-    home,
-    suite: o.suite,
-    chainId: "zl-bench",
-    orgId: "market",
-    orgName: "Bench",
-    orgCode: MARKET,
-    port: 0,
-    config: { logLevel: "warn", logFile: join(home, "node.log") },
-  });
+  initBenchHome(home, o.suite, { logLevel: "warn", logFile: join(home, "node.log") });
   const paths = homePaths(home);
   const node = await spawnNode(home);
   try {

@@ -1,7 +1,48 @@
-/** Load-generation helpers shared by the benchmarks. */
+/** Helpers shared by the benchmarks and the real-process tests: set-up and load generation. */
+import { initHome } from "../cli/init.js";
+import type { SuiteId } from "../crypto/suite.js";
+import type { Role } from "../execution/accounts.js";
 import { toHex } from "../ledger/bytes.js";
 import type { DecodedTx } from "../ledger/tx.js";
+import type { NodeConfig } from "../node/config.js";
 import type { ZlClient } from "../sdk/client.js";
+import type { Signer } from "../sdk/signer.js";
+
+/** The unified social credit code of the benchmarks' organization "market". */
+export const BENCH_ORG_CODE = "11100000000000000X";
+
+/** A single-validator home for a benchmark: organization "market" with its admin key. */
+export function initBenchHome(home: string, suite: SuiteId, config: Partial<NodeConfig>): void {
+  initHome({
+    home,
+    suite,
+    chainId: "zl-bench",
+    orgId: "market",
+    orgName: "Bench",
+    orgCode: BENCH_ORG_CODE,
+    port: 0,
+    config,
+  });
+}
+
+/** Enrolment of `accounts` with `roles`, signed by an organization's admin, nonces from `firstNonce`. */
+export function enrolTxs(
+  admin: Signer,
+  chainId: string,
+  accounts: readonly Signer[],
+  roles: Role[],
+  firstNonce = 0,
+): DecodedTx[] {
+  return accounts.map((s, i) =>
+    admin.sign(chainId, {
+      module: "membership",
+      call: "enroll",
+      args: { publicKey: s.publicKey, roles },
+      nonce: firstNonce + i,
+      expiry: 1_000_000,
+    }),
+  );
+}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

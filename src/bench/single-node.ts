@@ -10,7 +10,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initHome } from "../cli/init.js";
 import { initTestnet } from "../cli/testnet.js";
 import { getSuite } from "../crypto/index.js";
 import type { SuiteId } from "../crypto/suite.js";
@@ -22,7 +21,7 @@ import { homePaths, readPrivateKey } from "../node/home.js";
 import { ZlClient } from "../sdk/client.js";
 import { subscribeBlocks } from "../sdk/events.js";
 import { Signer } from "../sdk/signer.js";
-import { submitUntilAccepted, waitCommitted } from "./load.js";
+import { enrolTxs, initBenchHome, submitUntilAccepted, waitCommitted } from "./load.js";
 import { spawnNode } from "./spawn-node.js";
 
 export interface BenchOptions {
@@ -186,16 +185,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const config = { blockIntervalMs, logLevel };
   let homes: string[];
   if (nodes === 0) {
-    initHome({
-      home,
-      suite: o.suite,
-      chainId: "zl-bench",
-      orgId: "market",
-      orgName: "Bench",
-      orgCode: "11100000000000000X",
-      port: 0,
-      config: { ...config, logFile: join(home, "node.log") },
-    });
+    initBenchHome(home, o.suite, { ...config, logFile: join(home, "node.log") });
     homes = [home];
   } else {
     // Random port bases keep concurrent runs on one machine apart.
@@ -222,15 +212,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const admin = new Signer(suite, readPrivateKey(suite, paths.key("admin")));
     const senders = Array.from({ length: o.senders }, () => Signer.generate(suite));
     // Enrol the senders as officials, in one batch from the organization's admin.
-    const enrol = senders.map((s, i) =>
-      admin.sign(g.chainId, {
-        module: "membership",
-        call: "enroll",
-        args: { publicKey: s.publicKey, roles: ["official"] },
-        nonce: i,
-        expiry: 1_000_000,
-      }),
-    );
+    const enrol = enrolTxs(admin, g.chainId, senders, ["official"]);
     await client.submitBatch(enrol.map((t) => t.bytes));
     await waitCommitted(client, enrol[enrol.length - 1]!);
     // Phase 1 sends `txs` as fast as the node takes them (throughput); then transactions are paced

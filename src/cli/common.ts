@@ -37,6 +37,13 @@ export function signerFor(suite: CryptoSuite, home: string, key: string): Signer
   return new Signer(suite, readPrivateKey(suite, keyFile(home, key)));
 }
 
+/** A client of --api and the signer of --key, in the chain's suite: what every sending command needs. */
+export async function signingClient(o: { api: string; home: string; genesis?: string; key: string }) {
+  const client = clientFor(o);
+  const suite = await client.suite();
+  return { client, suite, signer: signerFor(suite, o.home, o.key) };
+}
+
 export function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { jsonToCbor } from "../sdk/args.js";
-import { apiOption, clientFor, homeOption, out, signerFor } from "./common.js";
+import { apiOption, clientFor, homeOption, out, signingClient } from "./common.js";
 
 interface OnRecord {
   total: number;
@@ -53,9 +53,7 @@ export function registerEvidenceCommands(program: Command): void {
     .addOption(apiOption())
     .option("--json", "print JSON")
     .action(async (o) => {
-      const client = clientFor(o);
-      const suite = await client.suite();
-      const signer = signerFor(suite, o.home, o.key);
+      const { client, signer } = await signingClient(o);
       const pending = (await client.observedEvidence()).observed.filter((e) => !e.onRecord);
       const results = [];
       for (const e of pending) {

@@ -32,7 +32,17 @@ import {
   recordLicenseUse,
   verifyLicenseOnline,
 } from "../sdk/licenses.js";
-import { apiOption, clientFor, genesisOf, homeOption, keyFile, out, parseJson, signerFor } from "./common.js";
+import {
+  apiOption,
+  clientFor,
+  genesisOf,
+  homeOption,
+  keyFile,
+  out,
+  parseJson,
+  signerFor,
+  signingClient,
+} from "./common.js";
 
 function address(text: string, what: string): Uint8Array {
   const a = fromHexOrUndefined(text.replace(/^0x/, ""));
@@ -302,9 +312,8 @@ export function registerLicenseCommands(program: Command): void {
     .addOption(apiOption())
     .option("--json", "print JSON")
     .action(async (o) => {
-      const client = clientFor(o);
-      const suite = await client.suite();
-      const { result, reasonSalt } = await recordLicenseUse(client, signerFor(suite, o.home, o.key), {
+      const { client, signer } = await signingClient(o);
+      const { result, reasonSalt } = await recordLicenseUse(client, signer, {
         licenseId: o.licenseId,
         grantId: o.grantId,
         serviceItemCode: o.serviceItem,

@@ -25,7 +25,7 @@ import {
 import { cborToJson, jsonToCbor } from "../sdk/args.js";
 import { ZlClient } from "../sdk/client.js";
 import { Signer } from "../sdk/signer.js";
-import { apiOption, clientFor, homeOption, out, parseJson, signerFor } from "./common.js";
+import { apiOption, clientFor, homeOption, out, parseJson, signingClient } from "./common.js";
 import { registerEvidenceCommands } from "./evidence.js";
 import { initHome } from "./init.js";
 import { registerLicenseCommands } from "./license.js";
@@ -346,9 +346,7 @@ tx.command("send")
   .addOption(apiOption())
   .option("--json", "print JSON")
   .action(async (o) => {
-    const client = clientFor(o);
-    const suite = await client.suite();
-    const signer = signerFor(suite, o.home, o.key);
+    const { client, signer } = await signingClient(o);
     const args = parseJson(o.args, "--args");
     const r = await client.send(
       signer,

@@ -62,6 +62,24 @@ interface Status {
   peers: Array<{ nodeId: string; height: number }>;
 }
 
+/** An attestation by the admin of the department whose home is `home`, waited for. */
+function attestAsAdmin(client: ZlClient, home: string) {
+  const admin = Signer.fromPem("intl", readFileSync(homePaths(home).key("admin"), "utf8"));
+  return client.send(
+    admin,
+    {
+      module: "attest",
+      call: "record",
+      args: {
+        digest: randomBytes(32),
+        kind: "cli-testnet",
+        provenance: { system: "testnet.test", generatedAt: Date.now(), method: "random" },
+      },
+    },
+    { wait: true },
+  );
+}
+
 describe("zl testnet (real CLI, one OS process per department node)", () => {
   const dir = mkdtempSync(join(tmpdir(), "zl-testnet-cli-"));
   const rogueHome = join(dir, "rogue");
@@ -152,24 +170,8 @@ describe("zl testnet (real CLI, one OS process per department node)", () => {
 
       // A transaction signed by department 0's admin, submitted to node 0, commits everywhere.
       const genesis = readGenesisFile(homePaths(manifest.nodes[0]!.home).genesis);
-      const admin = Signer.fromPem(
-        "intl",
-        readFileSync(homePaths(manifest.nodes[0]!.home).key("admin"), "utf8"),
-      );
       const clients = manifest.nodes.map((n) => new ZlClient(n.api, { genesis }));
-      const r = await clients[0]!.send(
-        admin,
-        {
-          module: "attest",
-          call: "record",
-          args: {
-            digest: randomBytes(32),
-            kind: "cli-testnet",
-            provenance: { system: "testnet.test", generatedAt: Date.now(), method: "random" },
-          },
-        },
-        { wait: true },
-      );
+      const r = await attestAsAdmin(clients[0]!, manifest.nodes[0]!.home);
       assert.equal(r.status, "committed", "the transaction did not commit within the wait");
       assert.equal(r.receipt?.code, "OK");
       const h = r.height!;
@@ -268,21 +270,7 @@ describe("zl testnet (real CLI, one OS process per department node)", () => {
       // While the members go on committing, watch for 6 s: no member ever lists node4 and it
       // stays at height 0 with no peer.
       const genesis = readGenesisFile(paths.genesis);
-      const admin = Signer.fromPem("intl", readFileSync(homePaths(node0.home).key("admin"), "utf8"));
-      const client = new ZlClient(node0.api, { genesis });
-      const sent = client.send(
-        admin,
-        {
-          module: "attest",
-          call: "record",
-          args: {
-            digest: randomBytes(32),
-            kind: "cli-testnet",
-            provenance: { system: "testnet.test", generatedAt: Date.now(), method: "random" },
-          },
-        },
-        { wait: true },
-      );
+      const sent = attestAsAdmin(new ZlClient(node0.api, { genesis }), node0.home);
       const deadline = Date.now() + 6_000;
       let polls = 0;
       while (Date.now() < deadline) {

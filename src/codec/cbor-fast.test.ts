@@ -15,6 +15,7 @@ import {
   splitArray,
   splitMap,
 } from "./cbor.js";
+import { CBOR_EDGE_INTS } from "./test-support.js";
 
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s/g, ""), "hex"));
 
@@ -65,26 +66,7 @@ const { value } = fc.letrec<{ value: CborValue }>((tie) => ({
     fc.constant(null),
     fc.boolean(),
     fc.integer({ min: -1000, max: 1000 }),
-    fc.constantFrom(
-      23,
-      24,
-      255,
-      256,
-      65535,
-      65536,
-      2 ** 32 - 1,
-      2 ** 32,
-      Number.MAX_SAFE_INTEGER,
-      -24,
-      -25,
-      -256,
-      -257,
-      -65536,
-      -65537,
-      -(2 ** 32),
-      -(2 ** 32) - 1,
-      Number.MIN_SAFE_INTEGER,
-    ),
+    fc.constantFrom(...CBOR_EDGE_INTS),
     fc.maxSafeInteger(),
     fc.bigInt({ min: -(1n << 64n), max: (1n << 64n) - 1n }).filter((b) => b < -(2n ** 53n) || b >= 2n ** 53n),
     fc.string({ maxLength: 40 }),

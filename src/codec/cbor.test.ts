@@ -18,6 +18,7 @@ import {
   encodeArrayOfEncoded,
   splitArray,
 } from "./cbor.js";
+import { CBOR_EDGE_INTS } from "./test-support.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
@@ -103,27 +104,7 @@ function normalize(v: CborValue): CborValue {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const edgeInts = fc.constantFrom<CborValue>(
-  0,
-  1,
-  23,
-  24,
-  255,
-  256,
-  65535,
-  65536,
-  2 ** 32 - 1,
-  2 ** 32,
-  Number.MAX_SAFE_INTEGER,
-  -1,
-  -24,
-  -25,
-  -256,
-  -257,
-  -65536,
-  -65537,
-  -(2 ** 32),
-  -(2 ** 32) - 1,
-  Number.MIN_SAFE_INTEGER,
+  ...CBOR_EDGE_INTS,
   2n ** 53n,
   -(2n ** 53n),
   2n ** 63n,

@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { enrolTxs } from "../bench/load.js";
 import { type NodeProcess, spawnNode } from "../bench/spawn-node.js";
 import { initTestnet } from "../cli/testnet.js";
 import { getSuite } from "../crypto/index.js";
@@ -274,15 +275,7 @@ for (const suiteId of suites)
         // Sender accounts, enrolled as officials of department 0 by its admin.
         const admin = new Signer(suite, readPrivateKey(suite, homePaths(homes[0]!).key("admin")));
         const senders = Array.from({ length: SENDERS }, () => Signer.generate(suite));
-        const enrol = senders.map((s, i) =>
-          admin.sign(genesis.chainId, {
-            module: "membership",
-            call: "enroll",
-            args: { publicKey: s.publicKey, roles: ["official"] },
-            nonce: i,
-            expiry: 1_000_000,
-          }),
-        );
+        const enrol = enrolTxs(admin, genesis.chainId, senders, ["official"]);
         await clients[0]!.submitBatch(enrol.slice(0, -1).map((t) => t.bytes));
         const last = await clients[0]!.submitRaw(enrol.at(-1)!.bytes, { wait: true, timeoutMs: 20_000 });
         assert.equal(last.status, "committed", "the enrolment did not commit");

@@ -12,7 +12,7 @@ import { toHex } from "../../ledger/bytes.js";
 import { parseGenesis } from "../../ledger/genesis.js";
 import { Signer } from "../../sdk/signer.js";
 import { readPending, readProposal } from "./state.js";
-import { type GovChain, govChain, orgCode } from "./test-support.js";
+import { type GovChain, govChain, minimalGenesisJson, orgCode } from "./test-support.js";
 
 const codes = (r: BlockResult) => r.receipts.map((x) => x.code);
 const txEvents = (r: BlockResult): Event[] => r.receipts.flatMap((x) => x.events);
@@ -502,15 +502,7 @@ describe("governance: the end-of-block hook and the engine", () => {
 
   it("genesis requires validatorChangeDelay ≥ 2 and defaults both governance params", () => {
     const suite = getSuite("intl");
-    const g = {
-      chainId: "zl-x",
-      suite: "intl",
-      genesisTime: "2024-01-01T00:00:00Z",
-      orgs: [
-        { id: "market", name: "m", code: orgCode(0), rootPublicKey: toHex(Signer.generate(suite).publicKey) },
-      ],
-      validators: [{ publicKey: toHex(Signer.generate(suite).publicKey), power: 1, org: "market" }],
-    };
+    const g = minimalGenesisJson(suite);
     const keyLen = () => suite.publicKeyLength;
     const parsed = parseGenesis(g, keyLen);
     assert.deepEqual([parsed.params.governanceVotingBlocks, parsed.params.validatorChangeDelay], [1000, 2]);

@@ -4,13 +4,11 @@ import type { CborValue } from "../../codec/cbor.js";
 import { getSuite } from "../../crypto/index.js";
 import type { BlockResult } from "../../execution/engine.js";
 import type { Event } from "../../ledger/block.js";
-import { toHex } from "../../ledger/bytes.js";
 import { encodeGenesis, parseGenesis } from "../../ledger/genesis.js";
-import { Signer } from "../../sdk/signer.js";
 import { readType } from "../licenses/state.js";
 import { refuseDirectTypeCall } from "../licenses/type-registry.js";
 import { readCount, readProposal } from "./state.js";
-import { type GovChain, govChain, orgCode } from "./test-support.js";
+import { type GovChain, govChain, minimalGenesisJson, orgCode } from "./test-support.js";
 
 const codes = (r: BlockResult) => r.receipts.map((x) => x.code);
 const types = (events: Event[]) => events.map((e) => e.type);
@@ -175,15 +173,7 @@ describe("governance: license types by vote", () => {
 
   it("genesis: licenseTypesByVote defaults to false, accepts only a boolean, and is in the genesis hash", () => {
     const suite = getSuite("intl");
-    const g = {
-      chainId: "zl-x",
-      suite: "intl",
-      genesisTime: "2024-01-01T00:00:00Z",
-      orgs: [
-        { id: "market", name: "m", code: orgCode(0), rootPublicKey: toHex(Signer.generate(suite).publicKey) },
-      ],
-      validators: [{ publicKey: toHex(Signer.generate(suite).publicKey), power: 1, org: "market" }],
-    };
+    const g = minimalGenesisJson(suite);
     const keyLen = () => suite.publicKeyLength;
     const byDefault = parseGenesis(g, keyLen);
     assert.equal(byDefault.params.licenseTypesByVote, false);

@@ -5,11 +5,12 @@
  */
 import type { CborValue } from "../../codec/cbor.js";
 import { getSuite } from "../../crypto/index.js";
-import type { SuiteId } from "../../crypto/suite.js";
+import type { CryptoSuite, SuiteId } from "../../crypto/suite.js";
 import { type BlockResult, executeBlock, ModuleRegistry } from "../../execution/engine.js";
 import { genesisState } from "../../execution/genesis-state.js";
 import type { BlockContext } from "../../execution/module.js";
 import { MemoryState } from "../../execution/test-chain.js";
+import { toHex } from "../../ledger/bytes.js";
 import { DEFAULT_PARAMS } from "../../ledger/genesis.js";
 import type { DecodedTx } from "../../ledger/tx.js";
 import type { Validator } from "../../ledger/validators.js";
@@ -112,3 +113,16 @@ export function govChain(suiteId: SuiteId, opts: GovChainOptions) {
 }
 
 export type GovChain = ReturnType<typeof govChain>;
+
+/** A minimal genesis document (one organization, one validator), to test `parseGenesis` params. */
+export function minimalGenesisJson(suite: CryptoSuite) {
+  return {
+    chainId: "zl-x",
+    suite: suite.id,
+    genesisTime: "2024-01-01T00:00:00Z",
+    orgs: [
+      { id: "market", name: "m", code: orgCode(0), rootPublicKey: toHex(Signer.generate(suite).publicKey) },
+    ],
+    validators: [{ publicKey: toHex(Signer.generate(suite).publicKey), power: 1, org: "market" }],
+  };
+}
