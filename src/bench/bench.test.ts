@@ -40,6 +40,9 @@ describe("zl bench", () => {
     assert.equal(r.p50_ms, r.latency_by_load[2]!.p50_ms);
     assert.equal(r.latency_load_tps, r.latency_by_load[2]!.load_tps);
     assert.ok(r.sig_verify_per_s > 0 && r.sig_verify_warm_per_s > 0);
+    // Every transaction was verified and executed in the node: that costs CPU there.
+    assert.ok(r.node_cpu_us_per_tx !== null && r.node_cpu_us_per_tx > 0);
+    assert.ok(r.client_cpu_us_per_tx > 0);
   });
 
   it("refuses a count that is not a positive whole number, with a coded error", async () => {

@@ -22,6 +22,7 @@ import { ZlClient } from "../sdk/client.js";
 import { subscribeBlocks } from "../sdk/events.js";
 import { Signer } from "../sdk/signer.js";
 import { enrolTxs, initBenchHome, submitUntilAccepted, waitCommitted } from "./load.js";
+import { cpuMeter } from "./cpu.js";
 import { spawnNode } from "./spawn-node.js";
 
 export interface BenchOptions {
@@ -48,6 +49,13 @@ export interface BenchResult {
   latency_load_tps: number;
   /** Submit-to-commit latency at a tenth, a quarter and half of the saturated throughput. */
   latency_by_load: Array<{ load_tps: number; p50_ms: number; p99_ms: number }>;
+  /**
+   * CPU time per committed transaction during phase 1, in µs: all validator processes together
+   * (every thread: verification workers, LevelDB, GC), and the load generator. Unlike tps, this
+   * hardly moves with what else the machine is doing. Null where /proc is not available.
+   */
+  node_cpu_us_per_tx: number | null;
+  client_cpu_us_per_tx: number;
   /** Latency while the node is saturated (queueing included). */
   saturated_p50_ms: number;
   saturated_p99_ms: number;
@@ -230,7 +238,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     try {
       log(`phase 1: ${flood.length} transactions as fast as accepted, in batches of ${batch}`);
       const blocksBefore = blocks;
+      const readCpu = cpuMeter(procs.map((p) => p.child.pid ?? -1));
       const sat = await sendAndWait(clients, flood, batch, 4, 0, committedAt);
+      const cpu = readCpu();
       const floodBlocks = blocks - blocksBefore;
       const levels: BenchResult["latency_by_load"] = [];
       for (const share of LATENCY_LOAD_SHARES) {
@@ -262,6 +272,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         latency_by_load: levels,
         saturated_p50_ms: sat.p50,
         saturated_p99_ms: sat.p99,
+        node_cpu_us_per_tx: cpu.nodes === undefined ? null : (cpu.nodes / sat.committed) * 1e6,
+        client_cpu_us_per_tx: (cpu.client / sat.committed) * 1e6,
         sig_verify_per_s: sigRate,
         sig_verify_warm_per_s: sigWarmRate,
         blocks: floodBlocks,

@@ -443,6 +443,7 @@ program
               (l) =>
                 `latency at ${l.load_tps.toFixed(0)} tx/s offered: p50 ${l.p50_ms.toFixed(1)} ms, p99 ${l.p99_ms.toFixed(1)} ms`,
             ),
+            `CPU per committed transaction: ${r.node_cpu_us_per_tx === null ? "n/a" : r.node_cpu_us_per_tx.toFixed(0)} µs in the node processes, ${r.client_cpu_us_per_tx.toFixed(0)} µs in the load generator`,
             `raw signature verification on one core: ${r.sig_verify_per_s.toFixed(0)}/s with new keys, ${r.sig_verify_warm_per_s.toFixed(0)}/s with known keys`,
           ].join("\n"),
         );
@@ -457,6 +458,8 @@ program
         p50_ms: r.p50_ms,
         p99_ms: r.p99_ms,
         saturated_p50_ms: r.saturated_p50_ms,
+        node_cpu_us_per_tx: r.node_cpu_us_per_tx,
+        client_cpu_us_per_tx: r.client_cpu_us_per_tx,
         latency_by_load: r.latency_by_load,
       }));
       console.log(JSON.stringify(results.length > 1 ? { ...first, scaling } : first, null, 2));
