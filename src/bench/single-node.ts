@@ -21,8 +21,8 @@ import { homePaths, readPrivateKey } from "../node/home.js";
 import { ZlClient } from "../sdk/client.js";
 import { subscribeBlocks } from "../sdk/events.js";
 import { Signer } from "../sdk/signer.js";
-import { enrolTxs, initBenchHome, submitUntilAccepted, waitCommitted } from "./load.js";
 import { cpuMeter } from "./cpu.js";
+import { enrolTxs, initBenchHome, submitUntilAccepted, waitCommitted } from "./load.js";
 import { spawnNode } from "./spawn-node.js";
 
 export interface BenchOptions {

@@ -9,6 +9,7 @@
  */
 import { decode as cborDecode, encode as cborEncode } from "cborg";
 import { InvalidInputError } from "../errors/index.js";
+import { copyBytes } from "./alloc.js";
 
 export type CborValue =
   | null
@@ -80,7 +81,32 @@ function assertEncodable(value: unknown, depth: number): void {
   throw new InvalidInputError("CODEC_UNSUPPORTED_TYPE", `type ${typeof value} cannot be encoded`);
 }
 
+/**
+ * The canonical encoding of `value`; throws InvalidInputError (CODEC_*) for anything outside the
+ * canonical subset. The common subset is written in one pass (`FastWriter`); anything else —
+ * bigints, maps with non-ASCII keys, and every error — goes to `encodeReference`, so both give
+ * the same bytes or the same error (checked by property tests against cborg).
+ */
 export function encode(value: CborValue): Uint8Array {
+  if (!writerBusy) {
+    writerBusy = true;
+    try {
+      const w = new FastWriter(scratch);
+      w.item(value, 0);
+      // A grown buffer is kept for next time, up to a bound.
+      if (w.buf.length <= MAX_SCRATCH_BYTES) scratch = w.buf;
+      return copyBytes(w.buf.subarray(0, w.pos));
+    } catch (err: unknown) {
+      if (err !== OUTSIDE) throw err;
+    } finally {
+      writerBusy = false;
+    }
+  }
+  return encodeReference(value);
+}
+
+/** The reference encoder: the whole value is checked, then cborg encodes it. */
+export function encodeReference(value: CborValue): Uint8Array {
   assertEncodable(value, 0);
   return cborEncode(value, encodeOptions);
 }
@@ -113,7 +139,7 @@ export function decodeReference(bytes: Uint8Array, maxBytes: number = DEFAULT_MA
   }
   let again: Uint8Array;
   try {
-    again = encode(value);
+    again = encodeReference(value);
   } catch {
     throw new InvalidInputError("CODEC_NON_CANONICAL", "CBOR holds a value outside the canonical subset");
   }
@@ -435,3 +461,169 @@ function encodedAfter(b: Uint8Array, s1: number, e1: number, s2: number, e2: num
   }
   return false;
 }
+
+// ---------------------------------------------------------------------------------------------
+// FastWriter: `encode` in one pass for the common subset
+
+const MAX_ENCODE_DEPTH = 64;
+const MAX_SCRATCH_BYTES = 1024 * 1024;
+const TWO_POW_32 = 2 ** 32;
+const utf8Encoder = new TextEncoder();
+/** The buffer encodings are written into before being copied out (encode is not re-entered). */
+let scratch: Uint8Array = new Uint8Array(4096);
+/** Set while a FastWriter runs: a getter that encodes (re-entrance) takes the reference path. */
+let writerBusy = false;
+
+class FastWriter {
+  pos = 0;
+  constructor(public buf: Uint8Array) {}
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
+
+  /** A head of major type `major` with argument `n` (a non-negative safe integer), shortest form. */
+  private head(major: number, n: number): void {
+    this.ensure(9);
+    const b = this.buf;
+    const p = this.pos;
+    const mt = major << 5;
+    if (n < 24) {
+      b[p] = mt | n;
+      this.pos = p + 1;
+    } else if (n < 0x100) {
+      b[p] = mt | 24;
+      b[p + 1] = n;
+      this.pos = p + 2;
+    } else if (n < 0x10000) {
+      b[p] = mt | 25;
+      b[p + 1] = n >> 8;
+      b[p + 2] = n & 0xff;
+      this.pos = p + 3;
+    } else if (n < TWO_POW_32) {
+      b[p] = mt | 26;
+      b[p + 1] = n >>> 24;
+      b[p + 2] = (n >> 16) & 0xff;
+      b[p + 3] = (n >> 8) & 0xff;
+      b[p + 4] = n & 0xff;
+      this.pos = p + 5;
+    } else {
+      const hi = Math.floor(n / TWO_POW_32);
+      const lo = n >>> 0;
+      b[p] = mt | 27;
+      b[p + 1] = hi >>> 24;
+      b[p + 2] = (hi >> 16) & 0xff;
+      b[p + 3] = (hi >> 8) & 0xff;
+      b[p + 4] = hi & 0xff;
+      b[p + 5] = lo >>> 24;
+      b[p + 6] = (lo >> 16) & 0xff;
+      b[p + 7] = (lo >> 8) & 0xff;
+      b[p + 8] = lo & 0xff;
+      this.pos = p + 9;
+    }
+  }
+
+  item(v: CborValue, depth: number): void {
+    if (depth > MAX_ENCODE_DEPTH) throw OUTSIDE;
+    switch (typeof v) {
+      case "number":
+        if (!Number.isSafeInteger(v)) throw OUTSIDE;
+        // -0 is the integer 0, as in the reference encoder.
+        if (v >= 0) this.head(0, v);
+        else this.head(1, -1 - v);
+        return;
+      case "string":
+        this.text(v);
+        return;
+      case "boolean":
+        this.ensure(1);
+        this.buf[this.pos++] = v ? 0xf5 : 0xf4;
+        return;
+      case "object":
+        break;
+      default:
+        throw OUTSIDE; // bigint (reference path), undefined, functions, symbols
+    }
+    if (v === null) {
+      this.ensure(1);
+      this.buf[this.pos++] = 0xf6;
+      return;
+    }
+    if (v instanceof Uint8Array) {
+      this.head(2, v.length);
+      this.ensure(v.length);
+      this.buf.set(v, this.pos);
+      this.pos += v.length;
+      return;
+    }
+    if (Array.isArray(v)) {
+      const n = v.length;
+      this.head(4, n);
+      for (let i = 0; i < n; i++) this.item(v[i] as CborValue, depth + 1);
+      return;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) throw OUTSIDE;
+    const keys = Object.keys(v);
+    for (const k of keys) if (!isAscii(k)) throw OUTSIDE;
+    sortAsciiKeys(keys);
+    this.head(5, keys.length);
+    for (const k of keys) {
+      this.asciiText(k);
+      this.item((v as { [key: string]: CborValue })[k] as CborValue, depth + 1);
+    }
+  }
+
+  private text(s: string): void {
+    if (isAscii(s)) {
+      this.asciiText(s);
+      return;
+    }
+    if (!s.isWellFormed()) throw OUTSIDE; // the reference path names the error
+    const bytes = utf8Encoder.encode(s);
+    this.head(3, bytes.length);
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  private asciiText(s: string): void {
+    const n = s.length;
+    this.head(3, n);
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/**
+ * Sorts ASCII keys into the order of their encodings (RFC 8949 §4.2.1): a shorter key's head is
+ * smaller, so shorter first, then bytewise — which for ASCII is UTF-16 code-unit order.
+ * Insertion sort: maps here have a handful of keys.
+ */
+function sortAsciiKeys(keys: string[]): void {
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && asciiKeyAfter(keys[j]!, k)) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+}
+
+const asciiKeyAfter = (a: string, b: string): boolean =>
+  a.length !== b.length ? a.length > b.length : a > b;

@@ -8,9 +8,9 @@
  *     A transaction failing these cannot be in a valid block; the block builder leaves it out.
  *  2. the sender's nonce advances — whatever the outcome, so a failed transaction cannot be replayed.
  *  3. authorization: the sender holds one of the call's roles; otherwise receipt AUTH_ROLE_REQUIRED.
- *  4. arguments are parsed by the call's schema, then the handler runs against a transaction
- *     overlay; if it throws a coded error, its writes and events are discarded and the receipt
- *     records the code.
+ *  4. arguments are parsed by the call's schema, then the handler runs against the block's
+ *     overlay, which records what each write replaces; if it throws a coded error, its writes are
+ *     taken back, its events discarded, and the receipt records the code.
  *
  * After the last transaction, each module's `endBlock` hook runs, in registry order, on the same
  * block overlay (its writes are part of the block's state changes); its events are listed in
@@ -131,8 +131,9 @@ export function executeTx(block: Overlay, ctx: BlockContext, admission: Admissio
   const { account, call } = admission;
   block.set(nonceKey(account.address), encodeNonce(admission.nonce + 1));
   const events: Event[] = [];
-  const txState = new Overlay(block);
   const moduleName = dtx.tx.body.module;
+  // The handler writes into the block's overlay; a coded error takes its writes back.
+  block.begin();
   try {
     if (!hasAnyRole(account, call.roles))
       throw new RejectedError(
@@ -145,18 +146,19 @@ export function executeTx(block: Overlay, ctx: BlockContext, admission: Admissio
         ...ctx,
         txId: dtx.id,
         sender: account,
-        state: txState,
+        state: block,
         emit: (type: string, attributes: { [key: string]: CborValue }) =>
           events.push({ module: moduleName, type, attributes }),
       },
       args as never,
     );
   } catch (err: unknown) {
+    block.revert();
     // Only coded errors are outcomes of the protocol; anything else is a bug and must halt the node.
     if (!(err instanceof ZlError)) throw err;
     return { txId: dtx.id, status: TX_FAILED, code: err.code, events: [] };
   }
-  txState.mergeInto(block);
+  block.keep();
   return { txId: dtx.id, status: TX_OK, code: "OK", events };
 }
 

@@ -16,6 +16,11 @@ export const keyBytes = (k: string): Uint8Array => new Uint8Array(Buffer.from(k,
 
 export class Overlay implements StateReader {
   private readonly writes = new Map<string, Uint8Array | null>();
+  /**
+   * While a transaction runs (`begin`): each write's key and the value it replaced (undefined:
+   * none), so that a failed transaction's writes can be taken back without an overlay of its own.
+   */
+  private undo: Array<[string, Uint8Array | null | undefined]> | undefined;
   constructor(private readonly base: StateReader) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -25,11 +30,38 @@ export class Overlay implements StateReader {
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.writes.set(keyString(key), value);
+    this.write(keyString(key), value);
   }
 
   delete(key: Uint8Array): void {
-    this.writes.set(keyString(key), null);
+    this.write(keyString(key), null);
+  }
+
+  private write(k: string, value: Uint8Array | null): void {
+    if (this.undo !== undefined) this.undo.push([k, this.writes.get(k)]);
+    this.writes.set(k, value);
+  }
+
+  /** Starts recording the writes that follow, so that `revert` can take them back. */
+  begin(): void {
+    this.undo = [];
+  }
+
+  /** Keeps the writes made since `begin`. */
+  keep(): void {
+    this.undo = undefined;
+  }
+
+  /** Takes back the writes made since `begin`, newest first: the state is as it was then. */
+  revert(): void {
+    const undo = this.undo;
+    this.undo = undefined;
+    if (undo === undefined) return;
+    for (let i = undo.length - 1; i >= 0; i--) {
+      const [k, previous] = undo[i]!;
+      if (previous === undefined) this.writes.delete(k);
+      else this.writes.set(k, previous);
+    }
   }
 
   /** Moves this overlay's writes into `parent` (a transaction's writes into the block's). */

@@ -20,15 +20,26 @@
  * rejected (generators throw RangeError, verifiers return false).
  */
 
+/** Must not keep a reference to `data` (its buffer is reused) and must return a new array. */
 export type HashFn = (data: Uint8Array) => Uint8Array;
 
 const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The input of one leaf or node hash, in a buffer reused from call to call: a tree hashes
+ * thousands of prefixed inputs, and a fresh array for each costs more than hashing it.
+ */
+let scratch = new Uint8Array(1024);
+function hashInput(n: number): Uint8Array {
+  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.length));
+  return scratch.subarray(0, n);
+}
+
 /** HASH(0x00 || data) — RFC 6962 §2.1 / RFC 9162 §2.1.1 leaf hash. */
 export function leafHash(hash: HashFn, data: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(1 + data.length);
+  const buf = hashInput(1 + data.length);
   buf[0] = LEAF_PREFIX;
   buf.set(data, 1);
   return hash(buf);
@@ -36,7 +47,7 @@ export function leafHash(hash: HashFn, data: Uint8Array): Uint8Array {
 
 /** HASH(0x01 || left || right) — RFC 6962 §2.1 / RFC 9162 §2.1.1 interior node hash. */
 export function nodeHash(hash: HashFn, left: Uint8Array, right: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(1 + left.length + right.length);
+  const buf = hashInput(1 + left.length + right.length);
   buf[0] = NODE_PREFIX;
   buf.set(left, 1);
   buf.set(right, 1 + left.length);

@@ -18,9 +18,10 @@
  *   'P'                     → oldest height whose state is still provable (after pruning)
  */
 import { ClassicLevel } from "classic-level";
+import { allocBytes } from "../codec/alloc.js";
 import { decode, encode } from "../codec/cbor.js";
 import { FatalError } from "../errors/index.js";
-import { concatBytes, readU64be, u64be } from "../ledger/bytes.js";
+import { readU64be, u64be } from "../ledger/bytes.js";
 import { Lru } from "./lru.js";
 
 type Bytes = Uint8Array;
@@ -49,7 +50,15 @@ export interface BlockWrite {
 const P = (c: string) => new Uint8Array([c.charCodeAt(0)]);
 const HEAD = P("H");
 const GENESIS = P("G");
-const key = (prefix: string, ...parts: Bytes[]) => concatBytes(P(prefix), ...parts);
+
+/** A record key: one prefix byte, then `part` (a height, a transaction id, a state or node key). */
+function key(prefix: string, part?: Bytes): Bytes {
+  if (part === undefined) return P(prefix);
+  const out = allocBytes(1 + part.length);
+  out[0] = prefix.charCodeAt(0);
+  out.set(part, 1);
+  return out;
+}
 
 const latin1 = (b: Bytes) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 
