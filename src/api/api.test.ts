@@ -65,6 +65,59 @@ describe("HTTP API input validation", () => {
     await expectError(await post("/v1/txs", JSON.stringify({ tx: big })), 400, "TX_TOO_LARGE");
   });
 
+  it("takes transactions as application/cbor, one or a batch, and refuses any other CBOR body", async () => {
+    const cbor = (bytes: Uint8Array) =>
+      fetch(`${api}/v1/txs`, {
+        method: "POST",
+        headers: { "content-type": "application/cbor" },
+        body: bytes as Uint8Array<ArrayBuffer>,
+      });
+    const { chainId } = await t.client.trustedGenesis();
+    const attest = (nonce: number, digest: number) =>
+      t.admin.sign(chainId, {
+        module: "attest",
+        call: "record",
+        args: {
+          digest: new Uint8Array(32).fill(digest),
+          kind: "cbor-api",
+          provenance: { system: "api-test", generatedAt: 1, method: "form" },
+        },
+        nonce,
+        expiry: 1_000_000,
+      });
+    const nonce = await t.client.nextNonce(t.admin.address);
+    const one = attest(nonce, 0xc1);
+    const single = await cbor(encode(one.bytes));
+    assert.equal(single.status, 202);
+    assert.equal(((await single.json()) as { id: string }).id, toHex(one.id));
+    const batch = [attest(nonce + 1, 0xc2), attest(nonce + 2, 0xc3)];
+    const res = await cbor(encode(batch.map((b) => b.bytes)));
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { accepted: number; results: Array<{ id: string; ok: boolean }> };
+    assert.equal(body.accepted, 2);
+    assert.deepEqual(
+      body.results.map((r) => r.id),
+      batch.map((b) => toHex(b.id)),
+    );
+    // The SDK sends its batches this way; the same transaction again is a duplicate, per item.
+    const again = await t.client.submitBatch([batch[0]!.bytes]);
+    assert.equal(again.accepted, 0);
+    assert.equal(again.results[0]!.ok, false);
+
+    await expectError(await cbor(new Uint8Array([0xff])), 400, "API_BAD_CBOR");
+    await expectError(await cbor(new Uint8Array([0x18, 0x17])), 400, "API_BAD_CBOR"); // not minimal
+    await expectError(await cbor(encode([])), 400, "API_BAD_CBOR");
+    await expectError(await cbor(encode("a transaction")), 400, "API_BAD_CBOR");
+    await expectError(await cbor(encode([one.bytes, 5])), 400, "API_BAD_CBOR");
+    await expectError(
+      await cbor(encode(Array.from({ length: 10_001 }, () => new Uint8Array(1)))),
+      400,
+      "API_BAD_CBOR",
+    );
+    // Bytes that are a byte string but not a transaction are judged like hex ones.
+    await expectError(await cbor(encode(new Uint8Array([0xff]))), 400, "CODEC_MALFORMED");
+  });
+
   it("answers unknown routes, heights and ids with coded 4xx errors", async () => {
     await expectError(await fetch(`${api}/v1/nothing`), 404, "API_NOT_FOUND");
     await expectError(await fetch(`${api}/v1/blocks/999999`), 404, "BLOCK_NOT_FOUND");

@@ -7,6 +7,7 @@
 import swagger from "@fastify/swagger";
 import { type Static, Type } from "@sinclair/typebox";
 import Fastify, { type FastifyInstance } from "fastify";
+import { type CborValue, decode } from "../codec/cbor.js";
 import type { ObservedEquivocation } from "../consensus/service.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { InvalidInputError, NotFoundError } from "../errors/index.js";
@@ -34,6 +35,9 @@ const ErrorSchema = Type.Object({
   }),
 });
 
+/** Most transactions one submission may carry, in either encoding. */
+const MAX_BATCH_TXS = 10_000;
+
 const SubmitBody = Type.Object(
   {
     tx: Type.Optional(
@@ -45,13 +49,43 @@ const SubmitBody = Type.Object(
     ),
     txs: Type.Optional(
       Type.Array(Type.String({ ...Hex, maxLength: 2 * 1024 * 1024 }), {
-        maxItems: 10_000,
+        minItems: 1,
+        maxItems: MAX_BATCH_TXS,
         description: "a batch of signed transactions",
       }),
     ),
   },
   { additionalProperties: false },
 );
+/** A submission sent as `application/cbor`: the signed transactions' bytes as they are. */
+type CborSubmission = { tx: Uint8Array; txs?: undefined } | { tx?: undefined; txs: Uint8Array[] };
+
+/**
+ * The body of an `application/cbor` submission: canonical CBOR of one byte string (a signed
+ * transaction) or of an array of 1 to MAX_BATCH_TXS byte strings (a batch). Half the size of hex
+ * in JSON, and neither side spends time on hex.
+ */
+function parseCborSubmission(body: Uint8Array): CborSubmission {
+  let value: CborValue;
+  try {
+    value = decode(body, body.length);
+  } catch (err: unknown) {
+    throw new InvalidInputError("API_BAD_CBOR", `the body is not canonical CBOR: ${(err as Error).message}`);
+  }
+  if (value instanceof Uint8Array) return { tx: value };
+  if (
+    Array.isArray(value) &&
+    value.length >= 1 &&
+    value.length <= MAX_BATCH_TXS &&
+    value.every((t) => t instanceof Uint8Array)
+  )
+    return { txs: value as Uint8Array[] };
+  throw new InvalidInputError(
+    "API_BAD_CBOR",
+    `an application/cbor submission is one transaction (a byte string) or an array of 1 to ${MAX_BATCH_TXS} of them`,
+  );
+}
+
 const SubmitQuery = Type.Object({
   wait: Type.Optional(
     Type.Boolean({ description: "wait until the transaction commits (single transaction only)" }),
@@ -74,6 +108,11 @@ const StateQuery = Type.Object({
     Type.Integer({ minimum: 1, description: "a past height within the retention window (default: latest)" }),
   ),
 });
+
+/** A submitted transaction: hex from a JSON body, bytes from a CBOR body. */
+function submittedTx(tx: string | Uint8Array): Uint8Array {
+  return typeof tx === "string" ? parseHexTx(tx) : tx;
+}
 
 function parseHexTx(hex: string): Uint8Array {
   const bytes = fromHexOrUndefined(hex);
@@ -175,6 +214,13 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
     },
   });
   app.setErrorHandler(errorHandler);
+  app.addContentTypeParser("application/cbor", { parseAs: "buffer" }, (_req, body, done) => {
+    try {
+      done(null, parseCborSubmission(body as Buffer));
+    } catch (err: unknown) {
+      done(err as Error, undefined);
+    }
+  });
   app.setNotFoundHandler((req, reply) => {
     void reply
       .status(404)
@@ -250,15 +296,24 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
     },
   );
 
-  app.post<{ Body: Static<typeof SubmitBody>; Querystring: Static<typeof SubmitQuery> }>(
+  app.post<{ Body: Static<typeof SubmitBody> | CborSubmission; Querystring: Static<typeof SubmitQuery> }>(
     "/v1/txs",
     {
       schema: {
         summary: "Submit signed transactions · 提交交易",
         description:
-          "Send `tx` (one) or `txs` (a batch). With `wait=true` a single transaction's answer comes once it commits.",
+          "Send `tx` (one) or `txs` (a batch) as JSON with hex, or as `application/cbor`: one byte string (a transaction) or an array of them (a batch). With `wait=true` a single transaction's answer comes once it commits. The answer is JSON either way.",
         tags: ["transactions"],
-        body: SubmitBody,
+        body: {
+          content: {
+            "application/json": { schema: SubmitBody },
+            "application/cbor": {
+              schema: {
+                description: `canonical CBOR: a signed transaction's bytes as a byte string, or an array of 1 to ${MAX_BATCH_TXS} of them`,
+              },
+            },
+          },
+        },
         querystring: SubmitQuery,
         response: { 400: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema },
       },
@@ -268,7 +323,7 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
       if ((tx === undefined) === (txs === undefined))
         throw new InvalidInputError("API_BAD_REQUEST", "give exactly one of `tx` or `txs`");
       if (txs !== undefined) {
-        const results = await node.submit(txs.map(parseHexTx));
+        const results = await node.submit(txs.map(submittedTx));
         const accepted = results.filter((r) => r.ok).length;
         const first = results[0];
         if (
@@ -291,7 +346,7 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
           ),
         };
       }
-      const [result] = await node.submit([parseHexTx(tx!)]);
+      const [result] = await node.submit([submittedTx(tx!)]);
       if (!result!.ok) return reply.status(httpStatusOf(result!.error)).send(errorBody(result!.error));
       const id = result!.id;
       if (!req.query.wait) return reply.status(202).send({ id: toHex(id), status: "pending" });

@@ -376,7 +376,7 @@ class FastReader {
         const start = this.pos;
         if (start + n > b.length) throw OUTSIDE;
         this.pos = start + n;
-        return b.slice(start, start + n);
+        return copyBytes(b.subarray(start, start + n));
       }
       case 3:
         return this.text(n);

@@ -17,8 +17,14 @@ const HEX_RE = /^(?:[0-9a-f]{2})*$/i;
 
 /** Parses even-length hex; returns undefined on anything else (callers turn that into a coded error). */
 export function fromHexOrUndefined(hex: string): Uint8Array | undefined {
-  if (typeof hex !== "string" || !HEX_RE.test(hex)) return undefined;
-  if (NodeBuffer) return new Uint8Array(NodeBuffer.from(hex, "hex"));
+  if (typeof hex !== "string") return undefined;
+  if (NodeBuffer) {
+    // Buffer stops at the first character that is not hex (or a lone last digit): a shorter
+    // result means the text was not hex, with no second pass over it.
+    const b = NodeBuffer.from(hex, "hex");
+    return b.length * 2 === hex.length ? new Uint8Array(b.buffer, b.byteOffset, b.length) : undefined;
+  }
+  if (!HEX_RE.test(hex)) return undefined;
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;

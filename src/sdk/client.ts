@@ -3,6 +3,7 @@
  * API, and verifies state proofs and commit certificates itself: it trusts the validator set
  * it is given (from genesis), not the node.
  */
+import { encode } from "../codec/cbor.js";
 import { getSuite } from "../crypto/index.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { RejectedError, ZlError } from "../errors/index.js";
@@ -61,13 +62,15 @@ export class ZlClient {
     this.genesis = opts.genesis;
   }
 
-  async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  /** Sends a request (a JSON body, or `cbor` bytes as application/cbor) and reads the JSON answer. */
+  async request<T>(method: "GET" | "POST", path: string, body?: unknown | { cbor: Uint8Array }): Promise<T> {
+    const cbor = body !== null && typeof body === "object" && "cbor" in body ? body.cbor : undefined;
     let res: Response;
     try {
       res = await fetch(new URL(path, this.baseUrl), {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
-        body: body === undefined ? null : JSON.stringify(body),
+        headers: body === undefined ? {} : { "content-type": cbor ? "application/cbor" : "application/json" },
+        body: body === undefined ? null : cbor ? (cbor as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
       });
     } catch (err: unknown) {
       throw new ApiError(0, "API_UNREACHABLE", `cannot reach ${this.baseUrl}: ${(err as Error).message}`);
@@ -134,11 +137,12 @@ export class ZlClient {
     return this.request<SubmitResult>("POST", `/v1/txs${q}`, { tx: toHex(bytes) });
   }
 
+  /** Submits signed transactions in one request, as CBOR (no hex on either side). */
   submitBatch(txs: Uint8Array[]) {
     return this.request<{
       accepted: number;
       results: Array<{ id: string | null; ok: boolean; error?: { code: string } }>;
-    }>("POST", "/v1/txs", { txs: txs.map(toHex) });
+    }>("POST", "/v1/txs", { cbor: encode(txs) });
   }
 
   /** Conflicting vote pairs the node saw (`GET /v1/evidence`); `report` is `evidence.report`'s args. */
