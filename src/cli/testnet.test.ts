@@ -16,7 +16,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -150,6 +150,9 @@ describe("zl testnet (real CLI, one OS process per department node)", () => {
           "keys/validator.pem",
         ])
           assert.ok(existsSync(join(n.home, f)), `${n.nodeId}: ${f} missing`);
+        // Four nodes share this machine's cores for signature verification.
+        const config = JSON.parse(readFileSync(join(n.home, "config.json"), "utf8")) as NodeConfig;
+        assert.equal(config.verifyThreads, Math.max(1, Math.floor(availableParallelism() / 4)));
       }
 
       const t0 = Date.now();

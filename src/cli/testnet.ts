@@ -13,6 +13,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { ZL_BIN } from "../bench/spawn-node.js";
 import { getSuite } from "../crypto/index.js";
@@ -89,6 +90,16 @@ export function readManifest(dir: string): TestnetManifest {
   return JSON.parse(readFileSync(path, "utf8")) as TestnetManifest;
 }
 
+/**
+ * Verification threads per node when `nodes` nodes share this machine: its cores divided among
+ * them, at least one. With the default (one per core in every node), four nodes on two cores run
+ * eight verifying threads, and the switching between them costs more CPU per transaction than it
+ * saves (see docs/performance.md).
+ */
+export function sharedVerifyThreads(nodes: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / nodes));
+}
+
 export function initTestnet(o: TestnetInitOptions): TestnetManifest {
   if (!Number.isSafeInteger(o.nodes) || o.nodes < 1 || o.nodes > 64)
     throw new InvalidInputError("TESTNET_BAD_SIZE", "--nodes must be 1..64");
@@ -149,6 +160,7 @@ export function initTestnet(o: TestnetInitOptions): TestnetManifest {
     writeFileSync(paths.nodeCert, certificateToPem(m.cert));
     const config: NodeConfig = {
       ...DEFAULT_CONFIG,
+      verifyThreads: sharedVerifyThreads(o.nodes),
       ...o.config,
       api: { host: "127.0.0.1", port: apiPort + m.i },
       p2p: {
