@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
+import type { BlockPathResult } from "./block-path.js";
 import type { BenchResult } from "./single-node.js";
 import { ZL_BIN } from "./spawn-node.js";
 
@@ -43,6 +44,20 @@ describe("zl bench", () => {
     // Every transaction was verified and executed in the node: that costs CPU there.
     assert.ok(r.node_cpu_us_per_tx !== null && r.node_cpu_us_per_tx > 0);
     assert.ok(r.client_cpu_us_per_tx > 0);
+  });
+
+  it("bench block reports the block path's cost per transaction, every stage measured", async () => {
+    const { stdout } = await execFileP(
+      process.execPath,
+      [ZL_BIN, "bench", "block", "--suite", "gm", "--block-txs", "50", "--blocks", "3", "--json"],
+      { timeout: 120_000 },
+    );
+    const r = JSON.parse(stdout) as BlockPathResult;
+    assert.deepEqual([r.bench, r.suite, r.block_txs, r.blocks], ["block-path", "gm", 50, 3]);
+    for (const v of [r.decode_us_per_tx, r.prepare_us_per_tx, r.commit_sync_us_per_tx, r.cpu_us_per_tx])
+      assert.ok(v > 0 && Number.isFinite(v));
+    // Until durable includes the synchronous part of the commit.
+    assert.ok(r.commit_total_us_per_tx >= r.commit_sync_us_per_tx);
   });
 
   it("refuses a count that is not a positive whole number, with a coded error", async () => {

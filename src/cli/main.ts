@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { serveApi } from "../api/server.js";
+import { runBlockPathBench } from "../bench/block-path.js";
 import { runBench } from "../bench/single-node.js";
 import { decode } from "../codec/cbor.js";
 import { getSuite } from "../crypto/index.js";
@@ -467,6 +468,38 @@ program
   });
 
 registerLicenseCommands(program); // `zl license …` and `zl bench licenses`
+
+// `zl bench block`; like `zl bench licenses`, its options follow the word `block`.
+program.commands
+  .find((c) => c.name() === "bench")!
+  .command("block")
+  .description(
+    "benchmark the block path in one process: µs of main-thread time per transaction to decode, execute, build and commit a block to LevelDB",
+  )
+  .addOption(suiteOption())
+  .option("--block-txs <n>", "transactions per block", "4000")
+  .option("--blocks <n>", "blocks to time", "10")
+  .option("--json", "print one JSON object")
+  .action(async (o) => {
+    for (const [name, value] of [
+      ["--block-txs", o.blockTxs],
+      ["--blocks", o.blocks],
+    ] as const) {
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < 1)
+        throw new ZlError("BENCH_BAD_COUNT", `${name} takes a positive whole number, not "${value}"`);
+    }
+    const r = await runBlockPathBench({
+      suite: o.suite,
+      blockTxs: Number(o.blockTxs),
+      blocks: Number(o.blocks),
+    });
+    out(
+      !!o.json,
+      r,
+      `suite ${r.suite}, ${r.blocks} blocks of ${r.block_txs}: per transaction (medians) decode ${r.decode_us_per_tx.toFixed(1)} µs, build and execute ${r.prepare_us_per_tx.toFixed(1)} µs, commit ${r.commit_sync_us_per_tx.toFixed(1)} µs on the main thread (${r.commit_total_us_per_tx.toFixed(1)} µs until durable); process CPU ${r.cpu_us_per_tx.toFixed(1)} µs`,
+    );
+  });
 registerEvidenceCommands(program); // `zl evidence list | report`
 
 export async function main(argv: string[]): Promise<void> {
