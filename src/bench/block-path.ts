@@ -67,9 +67,13 @@ export async function runBlockPathBench(o: BlockPathOptions): Promise<BlockPathR
       signatures: [{ validatorIndex: 0, signature: new Uint8Array(suite.signatureLength) }],
     });
     let time = genesis.genesisTime;
+    const nextTime = () => {
+      time += 1000;
+      return time;
+    };
     const proposer = new Uint8Array(20);
     const run = async (txs: readonly DecodedTx[]) => {
-      const p = chain.prepareBlock(txs, (time += 1000), proposer);
+      const p = chain.prepareBlock(txs, nextTime(), proposer);
       await chain.commit(p, commitOf(p));
       return p;
     };
@@ -105,7 +109,7 @@ export async function runBlockPathBench(o: BlockPathOptions): Promise<BlockPathR
         .slice(b * o.blockTxs, (b + 1) * o.blockTxs)
         .map((r) => decodeTx(suite, r, genesis.params.maxTxBytes));
       const t1 = performance.now();
-      const p = chain.prepareBlock(txs, (time += 1000), proposer);
+      const p = chain.prepareBlock(txs, nextTime(), proposer);
       const t2 = performance.now();
       const written = chain.commit(p, commitOf(p));
       const t3 = performance.now();

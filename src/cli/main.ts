@@ -418,14 +418,7 @@ program
     const sizes: number[] = o.nodes ? String(o.nodes).split(",").map(Number) : [0];
     if (sizes.some((n) => !Number.isSafeInteger(n) || n < 0 || n > 32))
       throw new ZlError("BENCH_BAD_NODES", "--nodes takes validator counts 1..32, comma-separated");
-    for (const [name, value] of [
-      ["--txs", o.txs],
-      ["--senders", o.senders],
-    ] as const) {
-      const n = Number(value);
-      if (!Number.isSafeInteger(n) || n < 1)
-        throw new ZlError("BENCH_BAD_COUNT", `${name} takes a positive whole number, not "${value}"`);
-    }
+    requireCounts({ "--txs": o.txs, "--senders": o.senders });
     const results = [];
     for (const nodes of sizes) {
       const r = await runBench({
@@ -467,6 +460,15 @@ program
     }
   });
 
+/** Benchmark options that count something: each must be a positive whole number. */
+function requireCounts(options: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(options)) {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new ZlError("BENCH_BAD_COUNT", `${name} takes a positive whole number, not "${value}"`);
+  }
+}
+
 registerLicenseCommands(program); // `zl license …` and `zl bench licenses`
 
 // `zl bench block`; like `zl bench licenses`, its options follow the word `block`.
@@ -481,14 +483,7 @@ program.commands
   .option("--blocks <n>", "blocks to time", "10")
   .option("--json", "print one JSON object")
   .action(async (o) => {
-    for (const [name, value] of [
-      ["--block-txs", o.blockTxs],
-      ["--blocks", o.blocks],
-    ] as const) {
-      const n = Number(value);
-      if (!Number.isSafeInteger(n) || n < 1)
-        throw new ZlError("BENCH_BAD_COUNT", `${name} takes a positive whole number, not "${value}"`);
-    }
+    requireCounts({ "--block-txs": o.blockTxs, "--blocks": o.blocks });
     const r = await runBlockPathBench({
       suite: o.suite,
       blockTxs: Number(o.blockTxs),
