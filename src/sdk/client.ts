@@ -62,15 +62,26 @@ export class ZlClient {
     this.genesis = opts.genesis;
   }
 
-  /** Sends a request (a JSON body, or `cbor` bytes as application/cbor) and reads the JSON answer. */
-  async request<T>(method: "GET" | "POST", path: string, body?: unknown | { cbor: Uint8Array }): Promise<T> {
-    const cbor = body !== null && typeof body === "object" && "cbor" in body ? body.cbor : undefined;
+  /** Sends a request with an optional JSON body and reads the JSON answer. */
+  request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    return this.exchange<T>(
+      method,
+      path,
+      body === undefined ? undefined : { type: "application/json", data: JSON.stringify(body) },
+    );
+  }
+
+  private async exchange<T>(
+    method: "GET" | "POST",
+    path: string,
+    body?: { type: "application/json" | "application/cbor"; data: string | Uint8Array },
+  ): Promise<T> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.baseUrl), {
         method,
-        headers: body === undefined ? {} : { "content-type": cbor ? "application/cbor" : "application/json" },
-        body: body === undefined ? null : cbor ? (cbor as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
+        headers: body === undefined ? {} : { "content-type": body.type },
+        body: body === undefined ? null : (body.data as string | Uint8Array<ArrayBuffer>),
       });
     } catch (err: unknown) {
       throw new ApiError(0, "API_UNREACHABLE", `cannot reach ${this.baseUrl}: ${(err as Error).message}`);
@@ -139,10 +150,10 @@ export class ZlClient {
 
   /** Submits signed transactions in one request, as CBOR (no hex on either side). */
   submitBatch(txs: Uint8Array[]) {
-    return this.request<{
+    return this.exchange<{
       accepted: number;
       results: Array<{ id: string | null; ok: boolean; error?: { code: string } }>;
-    }>("POST", "/v1/txs", { cbor: encode(txs) });
+    }>("POST", "/v1/txs", { type: "application/cbor", data: encode(txs) });
   }
 
   /** Conflicting vote pairs the node saw (`GET /v1/evidence`); `report` is `evidence.report`'s args. */
