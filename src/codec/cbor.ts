@@ -294,21 +294,21 @@ const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * The same value as `decode(bytes, maxBytes)`, and the same error, but without the second
- * (re-encoding) pass for inputs in a common subset: a plain Uint8Array, safe integers, byte and
+ * (re-encoding) pass for inputs in a common subset: any Uint8Array (a Buffer too), safe integers, byte and
  * valid UTF-8 text strings (no leading BOM), arrays and maps of ASCII text keys nested at most
  * 16 deep, false, true and null — each with minimal heads and map keys in strictly increasing
  * encoded order, i.e. exactly the bytes `encode` produces for the value. Anything else (floats,
  * tags, bigints, other keys, any doubt) goes to `decode`, which decides and explains.
  */
 export function decodeFast(bytes: Uint8Array, maxBytes: number = DEFAULT_MAX_BYTES): CborValue {
-  if (
-    bytes instanceof Uint8Array &&
-    Object.getPrototypeOf(bytes) === Uint8Array.prototype &&
-    bytes.length > 0 &&
-    bytes.length <= maxBytes
-  ) {
+  if (bytes instanceof Uint8Array && bytes.length > 0 && bytes.length <= maxBytes) {
     try {
-      const r = new FastReader(bytes);
+      // A Buffer (from the network or HTTP) is read through a plain view of the same memory.
+      const plain =
+        Object.getPrototypeOf(bytes) === Uint8Array.prototype
+          ? bytes
+          : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const r = new FastReader(plain);
       const value = r.item(0);
       if (r.pos === bytes.length) return value;
     } catch {
