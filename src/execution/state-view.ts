@@ -66,7 +66,8 @@ export class Overlay implements StateReader {
 
   /** Moves this overlay's writes into `parent` (a transaction's writes into the block's). */
   mergeInto(parent: Overlay): void {
-    for (const [k, v] of this.writes) parent.writes.set(k, v);
+    // Through `write`, so that a transaction running on `parent` can still take them back.
+    for (const [k, v] of this.writes) parent.write(k, v);
   }
 
   get size(): number {
