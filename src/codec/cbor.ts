@@ -9,7 +9,7 @@
  */
 import { decode as cborDecode, encode as cborEncode } from "cborg";
 import { InvalidInputError } from "../errors/index.js";
-import { copyBytes } from "./alloc.js";
+import { allocBytes, copyBytes } from "./alloc.js";
 
 export type CborValue =
   | null
@@ -159,20 +159,13 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * (blocks and receipt lists are assembled this way). The result is canonical.
  */
 export function encodeArrayOfEncoded(items: readonly Uint8Array[]): Uint8Array {
-  const n = items.length;
-  const head =
-    n < 24
-      ? [0x80 | n]
-      : n < 0x100
-        ? [0x98, n]
-        : n < 0x10000
-          ? [0x99, n >> 8, n & 0xff]
-          : [0x9a, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
-  let length = head.length;
+  const head = new Uint8Array(MAX_HEAD_BYTES);
+  const headLength = writeHead(head, 0, 4, items.length);
+  let length = headLength;
   for (const item of items) length += item.length;
-  const out = new Uint8Array(length);
-  out.set(head, 0);
-  let offset = head.length;
+  const out = allocBytes(length);
+  out.set(head.subarray(0, headLength), 0);
+  let offset = headLength;
   for (const item of items) {
     out.set(item, offset);
     offset += item.length;
@@ -474,6 +467,52 @@ let scratch: Uint8Array = new Uint8Array(4096);
 /** Set while a FastWriter runs: a getter that encodes (re-entrance) takes the reference path. */
 let writerBusy = false;
 
+/** The longest head: an initial byte and an 8-byte argument. */
+const MAX_HEAD_BYTES = 9;
+
+/**
+ * Writes at `p` the head of major type `major` with argument `n` (a non-negative safe integer) in
+ * its shortest form (RFC 8949 §4.2.1), and returns the position after it. `b` must have room.
+ */
+function writeHead(b: Uint8Array, p: number, major: number, n: number): number {
+  const mt = major << 5;
+  if (n < 24) {
+    b[p] = mt | n;
+    return p + 1;
+  }
+  if (n < 0x100) {
+    b[p] = mt | 24;
+    b[p + 1] = n;
+    return p + 2;
+  }
+  if (n < 0x10000) {
+    b[p] = mt | 25;
+    b[p + 1] = n >> 8;
+    b[p + 2] = n & 0xff;
+    return p + 3;
+  }
+  if (n < TWO_POW_32) {
+    b[p] = mt | 26;
+    b[p + 1] = n >>> 24;
+    b[p + 2] = (n >> 16) & 0xff;
+    b[p + 3] = (n >> 8) & 0xff;
+    b[p + 4] = n & 0xff;
+    return p + 5;
+  }
+  const hi = Math.floor(n / TWO_POW_32);
+  const lo = n >>> 0;
+  b[p] = mt | 27;
+  b[p + 1] = hi >>> 24;
+  b[p + 2] = (hi >> 16) & 0xff;
+  b[p + 3] = (hi >> 8) & 0xff;
+  b[p + 4] = hi & 0xff;
+  b[p + 5] = lo >>> 24;
+  b[p + 6] = (lo >> 16) & 0xff;
+  b[p + 7] = (lo >> 8) & 0xff;
+  b[p + 8] = lo & 0xff;
+  return p + 9;
+}
+
 class FastWriter {
   pos = 0;
   constructor(public buf: Uint8Array) {}
@@ -487,45 +526,9 @@ class FastWriter {
     this.buf = grown;
   }
 
-  /** A head of major type `major` with argument `n` (a non-negative safe integer), shortest form. */
   private head(major: number, n: number): void {
-    this.ensure(9);
-    const b = this.buf;
-    const p = this.pos;
-    const mt = major << 5;
-    if (n < 24) {
-      b[p] = mt | n;
-      this.pos = p + 1;
-    } else if (n < 0x100) {
-      b[p] = mt | 24;
-      b[p + 1] = n;
-      this.pos = p + 2;
-    } else if (n < 0x10000) {
-      b[p] = mt | 25;
-      b[p + 1] = n >> 8;
-      b[p + 2] = n & 0xff;
-      this.pos = p + 3;
-    } else if (n < TWO_POW_32) {
-      b[p] = mt | 26;
-      b[p + 1] = n >>> 24;
-      b[p + 2] = (n >> 16) & 0xff;
-      b[p + 3] = (n >> 8) & 0xff;
-      b[p + 4] = n & 0xff;
-      this.pos = p + 5;
-    } else {
-      const hi = Math.floor(n / TWO_POW_32);
-      const lo = n >>> 0;
-      b[p] = mt | 27;
-      b[p + 1] = hi >>> 24;
-      b[p + 2] = (hi >> 16) & 0xff;
-      b[p + 3] = (hi >> 8) & 0xff;
-      b[p + 4] = hi & 0xff;
-      b[p + 5] = lo >>> 24;
-      b[p + 6] = (lo >> 16) & 0xff;
-      b[p + 7] = (lo >> 8) & 0xff;
-      b[p + 8] = lo & 0xff;
-      this.pos = p + 9;
-    }
+    this.ensure(MAX_HEAD_BYTES);
+    this.pos = writeHead(this.buf, this.pos, major, n);
   }
 
   item(v: CborValue, depth: number): void {

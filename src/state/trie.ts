@@ -10,6 +10,7 @@
  * at version v writes only new nodes (keyed with v) and reports which nodes of the base tree it
  * replaced (`staleNodeKeys`), so that old roots stay readable until those are pruned.
  */
+import { allocBytes } from "../codec/alloc.js";
 import { FatalError, InvalidInputError, NotFoundError } from "../errors/index.js";
 import {
   bitAt,
@@ -116,16 +117,11 @@ interface Ctx {
   stale: Uint8Array[];
 }
 
-/** Records written by an update are cut from slabs of this size (one allocation per ~200 nodes). */
-const SLAB_BYTES = 16 * 1024;
-
 export class StateTrie {
   private readonly hash: HashFn;
   private readonly reader: NodeReader;
   /** Input of the leaf and internal hashes (prefix || 32 bytes || 32 bytes), reused. */
   private readonly scratch = new Uint8Array(1 + 2 * HASH_BYTES);
-  private slab = new Uint8Array(0);
-  private slabOffset = 0;
 
   /**
    * `hash` is called synchronously and must not keep a reference to its input (the trie reuses
@@ -156,7 +152,6 @@ export class StateTrie {
     const base = baseRootKey === null ? EMPTY_SUB : this.rootSub(baseRootKey, "update");
     const pfx = prepared.length > 0 ? (prepared[0] as Prepared).keyHash : EMPTY_HASH;
     const result = this.updateAt(ctx, 0, base, prepared, 0, prepared.length);
-    this.releaseSlabIfSpent();
     if (result.kind === KIND_EMPTY) {
       return {
         root: EMPTY_HASH.slice(),
@@ -285,29 +280,6 @@ export class StateTrie {
     return this.hash(s);
   }
 
-  /**
-   * `n` bytes for a record this update writes. Records are immutable once written, so many
-   * share one slab instead of each paying for its own ArrayBuffer; a large leaf gets its own.
-   */
-  private alloc(n: number): Uint8Array {
-    if (n > SLAB_BYTES >> 2) return new Uint8Array(n);
-    let o = this.slabOffset;
-    if (o + n > this.slab.length) {
-      this.slab = new Uint8Array(SLAB_BYTES);
-      o = 0;
-    }
-    this.slabOffset = o + n;
-    return this.slab.subarray(o, o + n);
-  }
-
-  /** Drop a nearly full slab between updates rather than keep it alive for a few bytes. */
-  private releaseSlabIfSpent(): void {
-    if (this.slab.length - this.slabOffset < 256) {
-      this.slab = new Uint8Array(0);
-      this.slabOffset = 0;
-    }
-  }
-
   /** Hash keys, sort by key hash, keep the last change per key. */
   private prepare(changes: StateChange[]): Prepared[] {
     if (!Array.isArray(changes)) throw new InvalidInputError("STATE_BAD_CHANGE", "changes must be an array");
@@ -339,7 +311,8 @@ export class StateTrie {
   }
 
   private newLeaf(p: Prepared, value: Uint8Array): Sub {
-    const encoded = this.alloc(leafSize(p.key, value));
+    // Records are immutable once written, so many share a pool (src/codec/alloc.ts).
+    const encoded = allocBytes(leafSize(p.key, value));
     writeLeaf(encoded, p.key, value);
     return {
       kind: KIND_LEAF,
@@ -461,7 +434,7 @@ export class StateTrie {
     if (right.kind === KIND_EMPTY && left.kind !== KIND_INTERNAL) return left;
     const lv = this.materialize(ctx, left, depth + 1, pfx);
     const rv = this.materialize(ctx, right, depth + 1, pfx);
-    const encoded = this.alloc(internalSize(left.kind, right.kind));
+    const encoded = allocBytes(internalSize(left.kind, right.kind));
     writeInternal(encoded, left.kind, left.hash, lv, right.kind, right.hash, rv);
     const nodeKey = makeNodeKey(ctx.version, depth, pfx);
     ctx.newNodes.push([nodeKey, encoded]);
