@@ -18,6 +18,12 @@ describe("HTTP API input validation", () => {
   const post = (path: string, body: string, type = "application/json") =>
     fetch(`${api}${path}`, { method: "POST", headers: { "content-type": type }, body });
 
+  const attestArgs = (digest: number) => ({
+    digest: new Uint8Array(32).fill(digest),
+    kind: "cbor-api",
+    provenance: { system: "api-test", generatedAt: 1, method: "form" },
+  });
+
   async function expectError(res: Response, status: number, code: string | RegExp): Promise<void> {
     assert.equal(res.status, status);
     const body = (await res.json()) as { error: { code: string; message: string } };
@@ -77,11 +83,7 @@ describe("HTTP API input validation", () => {
       t.admin.sign(chainId, {
         module: "attest",
         call: "record",
-        args: {
-          digest: new Uint8Array(32).fill(digest),
-          kind: "cbor-api",
-          provenance: { system: "api-test", generatedAt: 1, method: "form" },
-        },
+        args: attestArgs(digest),
         nonce,
         expiry: 1_000_000,
       });
@@ -129,6 +131,37 @@ describe("HTTP API input validation", () => {
     await expectError(await fetch(`${api}/v1/state?key=a&height=999999`), 404, "STATE_HEIGHT_UNKNOWN");
     await expectError(await fetch(`${api}/v1/query/membership/account?address=zz`), 400, "QUERY_BAD_PARAM");
     await expectError(await fetch(`${api}/v1/query/nope/nope`), 404, "QUERY_NOT_FOUND");
+  });
+
+  it("holds a read with minHeight until the node commits that height, or answers 503 after timeoutMs", async () => {
+    const { height } = (await (await fetch(`${api}/v1/status`)).json()) as { height: number };
+    const state = (q: string) => fetch(`${api}/v1/state?key=a&${q}`);
+    // Without transactions this node makes no blocks, so the next height does not come.
+    const late = await state(`minHeight=${height + 1}&timeoutMs=150`);
+    assert.equal(late.status, 503);
+    const body = (await late.json()) as {
+      error: { code: string; meta: { height: number; minHeight: number } };
+    };
+    assert.equal(body.error.code, "STATE_HEIGHT_NOT_REACHED");
+    assert.deepEqual(body.error.meta, { height, minHeight: height + 1 });
+    await expectError(await state("minHeight=0"), 400, "API_BAD_REQUEST");
+    await expectError(await state("minHeight=1&timeoutMs=60001"), 400, "API_BAD_REQUEST");
+
+    const pending = state(`minHeight=${height + 1}&timeoutMs=20000`);
+    const pendingAccount = fetch(`${api}/v1/accounts/${t.admin.addressHex}?minHeight=${height + 1}`);
+    const sent = await t.client.send(
+      t.admin,
+      { module: "attest", call: "record", args: attestArgs(0xd1) },
+      { wait: true },
+    );
+    const held = await pending;
+    assert.equal(held.status, 200);
+    const answered = (await held.json()) as { height: number };
+    assert.ok(answered.height >= sent.height!, `answered at ${answered.height}, committed at ${sent.height}`);
+    const account = (await (await pendingAccount).json()) as { height: number; nextNonce: number };
+    assert.ok(account.height >= height + 1);
+    // A height already reached answers at once.
+    assert.equal((await state(`minHeight=${height}&timeoutMs=1`)).status, 200);
   });
 
   it("stays up after bad input, and publishes OpenAPI, metrics and status", async () => {

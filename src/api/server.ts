@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { type CborValue, decode } from "../codec/cbor.js";
 import type { ObservedEquivocation } from "../consensus/service.js";
 import type { CryptoSuite } from "../crypto/suite.js";
-import { InvalidInputError, NotFoundError } from "../errors/index.js";
+import { BusyError, InvalidInputError, NotFoundError } from "../errors/index.js";
 import { readAccount, readNonce } from "../execution/accounts.js";
 import type { StateReader } from "../execution/state-view.js";
 import { decodeBlock, encodeCommit, encodeHeader, encodeReceipt, VOTE_PREVOTE } from "../ledger/block.js";
@@ -92,6 +92,22 @@ const SubmitQuery = Type.Object({
   ),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, default: 10_000 })),
 });
+/**
+ * Read-your-writes across nodes: a client that saw its transaction commit at height H on one node
+ * asks another node for `minHeight=H`, and that node answers once it has committed H itself.
+ */
+const ReadAfterQuery = {
+  minHeight: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: "answer only once this node has committed this height (waits up to timeoutMs)",
+    }),
+  ),
+  timeoutMs: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 60_000, default: 5_000, description: "how long minHeight may wait" }),
+  ),
+};
+const ReadAfter = Type.Object(ReadAfterQuery);
 const HeightParam = Type.Object({
   height: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal("latest")]),
 });
@@ -107,6 +123,7 @@ const StateQuery = Type.Object({
   height: Type.Optional(
     Type.Integer({ minimum: 1, description: "a past height within the retention window (default: latest)" }),
   ),
+  ...ReadAfterQuery,
 });
 
 /** A submitted transaction: hex from a JSON body, bytes from a CBOR body. */
@@ -237,6 +254,17 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
         `no block at height ${height}; the chain is at ${chain.height}`,
       );
     return height;
+  };
+  const reachHeight = async (q: { minHeight?: number | undefined; timeoutMs?: number | undefined }) => {
+    const { minHeight } = q;
+    if (minHeight === undefined || chain.height >= minHeight) return;
+    const timeoutMs = q.timeoutMs ?? 5_000;
+    if (await node.bus.waitForHeight(minHeight, timeoutMs)) return;
+    throw new BusyError(
+      "STATE_HEIGHT_NOT_REACHED",
+      `this node is at height ${chain.height} after waiting ${timeoutMs} ms for height ${minHeight}; retry later or read from a node that has it`,
+      { height: chain.height, minHeight },
+    );
   };
 
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
@@ -456,6 +484,7 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
       const { key, keyHex, height } = req.query;
       if ((key === undefined) === (keyHex === undefined))
         throw new InvalidInputError("API_BAD_REQUEST", "give exactly one of `key` or `keyHex`");
+      await reachHeight(req.query);
       const k = key !== undefined ? utf8(key) : fromHexOrUndefined(keyHex!)!;
       const s = chain.stateAt(k, height);
       return {
@@ -470,16 +499,18 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
     },
   );
 
-  app.get<{ Params: { address: string } }>(
+  app.get<{ Params: { address: string }; Querystring: Static<typeof ReadAfter> }>(
     "/v1/accounts/:address",
     {
       schema: {
         summary: "An account: organization, roles, status and next nonce (latest state, unproven) · 账户",
         tags: ["state"],
         params: Type.Object({ address: Type.String({ pattern: "^[0-9a-fA-F]{40}$" }) }),
+        querystring: ReadAfter,
       },
     },
     async (req) => {
+      await reachHeight(req.query);
       const address = fromHexOrUndefined(req.params.address)!;
       const account = readAccount(chain.latest, address);
       return {

@@ -21,6 +21,7 @@ export interface TxOutcome {
 export class CommitBus {
   private readonly listeners = new Set<Listener>();
   private readonly waiters = new Map<string, Array<(o: TxOutcome) => void>>();
+  private readonly heightWaiters = new Set<{ height: number; done: (reached: boolean) => void }>();
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -54,7 +55,27 @@ export class CommitBus {
     });
   }
 
+  /**
+   * Resolves true once a block at `height` or above is published, or false after `timeoutMs`.
+   * The caller checks its current height first: the bus only sees blocks published from now on.
+   */
+  waitForHeight(height: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiter = {
+        height,
+        done: (reached: boolean) => {
+          clearTimeout(timer);
+          this.heightWaiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), timeoutMs);
+      this.heightWaiters.add(waiter);
+    });
+  }
+
   publish(b: CommittedBlock): void {
+    for (const w of this.heightWaiters) if (w.height <= b.height) w.done(true);
     if (this.waiters.size > 0) {
       for (let i = 0; i < b.txIds.length; i++) {
         const key = toHex(b.txIds[i]!);

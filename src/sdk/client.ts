@@ -188,10 +188,20 @@ export class ZlClient {
     return this.request<Record<string, unknown>>("GET", `/v1/blocks/${height}`);
   }
 
-  /** Reads a state key and verifies its proof and commit against the trusted validator set. */
-  async queryVerified(key: string | Uint8Array, height?: number): Promise<VerifiedState> {
+  /**
+   * Reads a state key and verifies its proof and commit against the trusted validator set.
+   * `height` reads the past; `minHeight` makes the node wait until it has committed that height,
+   * so a write seen committed on one node is read back from another.
+   */
+  async queryVerified(
+    key: string | Uint8Array,
+    height?: number,
+    opts: { minHeight?: number | undefined } = {},
+  ): Promise<VerifiedState> {
     const keyBytes = typeof key === "string" ? utf8(key) : key;
-    const q = `keyHex=${toHex(keyBytes)}${height ? `&height=${height}` : ""}`;
+    let q = `keyHex=${toHex(keyBytes)}`;
+    if (height) q += `&height=${height}`;
+    if (opts.minHeight) q += `&minHeight=${opts.minHeight}`;
     const r = await this.request<StateResponse>("GET", `/v1/state?${q}`);
     const g = await this.trustedGenesis();
     return this.withSigningSet(g, r.height, (set) =>

@@ -65,9 +65,12 @@ for (const setup of SETUPS)
     let t: Setup;
     let MARKET: string;
     let TYPE: string;
+    /** The height of the last write seen committed: reads at the verifier's node start there. */
+    let minHeight = 0;
     const send = async (signer: Signer, call: string, module: string, args: CborValue) => {
       const r = await t.client.send(signer, { module, call, args }, { wait: true });
       assert.equal(r.receipt?.code, "OK", `${module}.${call}: ${r.receipt?.code}`);
+      minHeight = Math.max(minHeight, r.height ?? 0);
       return r;
     };
     before(async () => {
@@ -125,33 +128,35 @@ for (const setup of SETUPS)
       });
       const grant = { grantId: "0000000001", relyingParty: bank.address };
 
-      const ok = await verifyLicenseOnline(t.verifier, id, name, { grant });
+      const ok = await verifyLicenseOnline(t.verifier, id, name, { grant, minHeight });
       assert.equal(ok.ok, true, JSON.stringify(ok));
       const missing = await verifyLicenseOnline(t.verifier, id, name, {
         grant: { ...grant, grantId: "0000000009" },
+        minHeight,
       });
       assert.equal(missing.ok ? "OK" : missing.code, "GRANT_MISSING");
       const party = await verifyLicenseOnline(t.verifier, id, name, {
         grant: { ...grant, relyingParty: other.address },
+        minHeight,
       });
       assert.equal(party.ok ? "OK" : party.code, "GRANT_WRONG_PARTY");
       const beyond = await verifyLicenseOnline(
         t.client,
         id,
         { ...name, KZ_FDDBR: p.holderCopy.fields.KZ_FDDBR! },
-        { grant },
+        { grant, minHeight },
       );
       assert.equal(beyond.ok ? "OK" : beyond.code, "GRANT_FIELD_NOT_ALLOWED");
       const tampered = await verifyLicenseOnline(
         t.client,
         id,
         { CZZT: { ...name.CZZT, value: "另一家公司" } },
-        { grant },
+        { grant, minHeight },
       );
       assert.equal(tampered.ok ? "OK" : tampered.code, "FIELD_TAMPERED");
 
       await send(holder, "withdrawGrant", "licenses", { licenseId: id, grantId: grant.grantId });
-      const withdrawn = await verifyLicenseOnline(t.verifier, id, name, { grant });
+      const withdrawn = await verifyLicenseOnline(t.verifier, id, name, { grant, minHeight });
       assert.equal(withdrawn.ok ? "OK" : withdrawn.code, "GRANT_WITHDRAWN");
 
       const revoke = await send(issuer, "revoke", "licenses", {
@@ -159,7 +164,7 @@ for (const setup of SETUPS)
         reasonCode: "03",
         reasonText: "依法撤销",
       });
-      const revoked = await verifyLicenseOnline(t.verifier, id, name);
+      const revoked = await verifyLicenseOnline(t.verifier, id, name, { minHeight });
       assert.equal(revoked.ok ? "OK" : revoked.code, "LICENSE_REVOKED");
       assert.equal(revoked.ok ? 0 : (revoked as { statusHeight?: number }).statusHeight, revoke.height);
     });

@@ -375,6 +375,8 @@ export async function verifyLicenseOnline(
     now?: number;
     /** A relying party verifying under the holder's grant (授权用证): the grant must be in force for it. */
     grant?: { grantId: string; relyingParty: Uint8Array };
+    /** Read no older than this height, e.g. the height at which a change was seen to commit. */
+    minHeight?: number;
   } = {},
 ): Promise<OnlineResult> {
   const fail = (code: string, message: string, extra: Record<string, unknown> = {}) =>
@@ -385,7 +387,7 @@ export async function verifyLicenseOnline(
   let height: number;
   let typeName: string | null = null;
   try {
-    const v = await client.queryVerified(licenseKey(licenseId));
+    const v = await client.queryVerified(licenseKey(licenseId), undefined, { minHeight: opts.minHeight });
     if (v.value === null) return fail("LICENSE_NOT_FOUND", `no license ${licenseId}`, { height: v.height });
     record = decodeLicense(v.value);
     height = v.height;
