@@ -134,9 +134,13 @@ describe("HTTP API input validation", () => {
   });
 
   it("holds a read with minHeight until the node commits that height, or answers 503 after timeoutMs", async () => {
+    const attest = (digest: number) =>
+      t.client.send(t.admin, { module: "attest", call: "record", args: attestArgs(digest) }, { wait: true });
+    // Once the admin's latest transaction has committed, so have its earlier ones: nothing is
+    // pending, and without transactions this node makes no blocks, so the next height does not come.
+    await attest(0xd0);
     const { height } = (await (await fetch(`${api}/v1/status`)).json()) as { height: number };
     const state = (q: string) => fetch(`${api}/v1/state?key=a&${q}`);
-    // Without transactions this node makes no blocks, so the next height does not come.
     const late = await state(`minHeight=${height + 1}&timeoutMs=150`);
     assert.equal(late.status, 503);
     const body = (await late.json()) as {
@@ -149,11 +153,7 @@ describe("HTTP API input validation", () => {
 
     const pending = state(`minHeight=${height + 1}&timeoutMs=20000`);
     const pendingAccount = fetch(`${api}/v1/accounts/${t.admin.addressHex}?minHeight=${height + 1}`);
-    const sent = await t.client.send(
-      t.admin,
-      { module: "attest", call: "record", args: attestArgs(0xd1) },
-      { wait: true },
-    );
+    const sent = await attest(0xd1);
     const held = await pending;
     assert.equal(held.status, 200);
     const answered = (await held.json()) as { height: number };

@@ -276,7 +276,7 @@ function checkDecodeContract(bytes: Uint8Array): void {
     return;
   } finally {
     const ms = performance.now() - t0;
-    assert.ok(ms < 1000, `decode(${hex(bytes).slice(0, 80)}…) took ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 5000, `decode(${hex(bytes).slice(0, 80)}…) took ${ms.toFixed(0)} ms`);
   }
   assert.equal(hex(encode(value)), hex(bytes), "accepted input must be the canonical encoding of its value");
 }
@@ -394,7 +394,7 @@ describe("decode robustness: canonical value or InvalidInputError, never another
     for (const [what, bytes] of cases) {
       const t0 = performance.now();
       assertInvalid(() => decode(bytes), REJECT_CODES, what);
-      assert.ok(performance.now() - t0 < 2000, `${what} took too long`);
+      assert.ok(performance.now() - t0 < 5000, `${what} took too long`);
     }
   });
 });

@@ -46,54 +46,64 @@ describe("crash safety (kill -9 under load, real processes)", () => {
     const rounds = 5;
     for (let round = 0; round < rounds; round++) {
       const node: NodeProcess = await spawnNode(home);
-      const client = new ZlClient(node.api, { genesis });
-      // After a restart: everything acknowledged before is still there, unchanged.
-      const status = await client.status();
-      assert.ok(
-        status.height >= maxAckedHeight,
-        `restarted at ${status.height}, below acknowledged height ${maxAckedHeight}`,
-      );
-      for (const [height, hash] of blocks) {
-        const b = (await client.getBlock(height)) as { hash: string };
-        assert.equal(b.hash, hash, `block ${height} changed across a crash`);
-      }
-      for (const [id, a] of acked) {
-        const tx = (await client.getTx(id)) as { status: string; height: number };
-        assert.equal(tx.status, "committed", `acknowledged transaction ${id} lost`);
-        assert.equal(tx.height, a.height);
-      }
-      const sub = await subscribeBlocks(node.api, (b) => {
-        blocks.set(b.height, b.hash);
-        for (const tx of b.txs) acked.set(tx.id, { height: b.height, blockHash: b.hash });
-      });
-      let nonce = await client.nextNonce(admin.address);
-      const killAfter = 300 + Math.floor(Math.random() * 700);
-      const started = Date.now();
-      let sent = 0;
-      // Load until the kill: batches of signed attestations, as fast as the node takes them.
-      while (Date.now() - started < killAfter) {
-        const batch = Array.from({ length: 100 }, () =>
-          admin.sign(genesis.chainId, {
-            module: "attest",
-            call: "record",
-            args: {
-              digest: randomBytes(32),
-              kind: "crash",
-              provenance: { system: "t", generatedAt: 1, method: "random" },
-            },
-            nonce: nonce++,
-            expiry: 1_000_000,
-          }),
+      try {
+        const client = new ZlClient(node.api, { genesis });
+        // After a restart: everything acknowledged before is still there, unchanged.
+        const status = await client.status();
+        assert.ok(
+          status.height >= maxAckedHeight,
+          `restarted at ${status.height}, below acknowledged height ${maxAckedHeight}`,
         );
-        const r = await client.submitBatch(batch.map((t) => t.bytes));
-        sent += r.accepted;
-        await new Promise((res) => setTimeout(res, 5));
+        for (const [height, hash] of blocks) {
+          const b = (await client.getBlock(height)) as { hash: string };
+          assert.equal(b.hash, hash, `block ${height} changed across a crash`);
+        }
+        for (const [id, a] of acked) {
+          const tx = (await client.getTx(id)) as { status: string; height: number };
+          assert.equal(tx.status, "committed", `acknowledged transaction ${id} lost`);
+          assert.equal(tx.height, a.height);
+        }
+        let blocksThisRound = 0;
+        const sub = await subscribeBlocks(node.api, (b) => {
+          blocksThisRound++;
+          blocks.set(b.height, b.hash);
+          for (const tx of b.txs) acked.set(tx.id, { height: b.height, blockHash: b.hash });
+        });
+        let nonce = await client.nextNonce(admin.address);
+        const killAfter = 300 + Math.floor(Math.random() * 700);
+        const started = Date.now();
+        let sent = 0;
+        // Load until the kill: batches of signed attestations, as fast as the node takes them.
+        // The kill comes at a random moment, but only once this round has committed something.
+        while (Date.now() - started < killAfter || blocksThisRound === 0) {
+          assert.ok(Date.now() - started < 30_000, `round ${round}: no block committed in 30 s`);
+          const batch = Array.from({ length: 100 }, () =>
+            admin.sign(genesis.chainId, {
+              module: "attest",
+              call: "record",
+              args: {
+                digest: randomBytes(32),
+                kind: "crash",
+                provenance: { system: "t", generatedAt: 1, method: "random" },
+              },
+              nonce: nonce++,
+              expiry: 1_000_000,
+            }),
+          );
+          const r = await client.submitBatch(batch.map((t) => t.bytes));
+          sent += r.accepted;
+          await new Promise((res) => setTimeout(res, 5));
+        }
+        node.child.kill("SIGKILL");
+        await node.exited;
+        sub.close();
+        for (const a of acked.values()) maxAckedHeight = Math.max(maxAckedHeight, a.height);
+        assert.ok(sent > 0);
+      } finally {
+        // A failed assertion must not leave the node running (the test would hang, not fail).
+        node.child.kill("SIGKILL");
+        await node.exited;
       }
-      node.child.kill("SIGKILL");
-      await node.exited;
-      sub.close();
-      for (const a of acked.values()) maxAckedHeight = Math.max(maxAckedHeight, a.height);
-      assert.ok(sent > 0);
     }
     // A final restart and check of everything acknowledged in all rounds.
     const node = await spawnNode(home);

@@ -214,7 +214,7 @@ for (const suiteId of suites)
     });
 
     it("keeps one chain and every acknowledged transaction across kill -9, restarts and isolation", {
-      timeout: 240_000,
+      timeout: 420_000,
     }, async () => {
       const t0 = Date.now();
       const log = (m: string) => console.error(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
@@ -361,7 +361,7 @@ for (const suiteId of suites)
               const during = await heights();
               othersGained = Math.min(...others.map((j) => (during[j] ?? 0) - (before[j] ?? 0)));
               const elapsed = Date.now() - isolatedAt;
-              if ((elapsed >= 6_000 && quorumLostSeen && othersGained >= 3) || elapsed > 30_000) break;
+              if ((elapsed >= 6_000 && quorumLostSeen && othersGained >= 3) || elapsed > 60_000) break;
               await sleep(200);
             }
             proxy.heal(v);

@@ -10,6 +10,7 @@ import { silentLogger } from "../log/logger.js";
 import { ZlClient } from "../sdk/client.js";
 import { Signer } from "../sdk/signer.js";
 import type { NodeConfig } from "./config.js";
+import { freePortBase } from "./fault-proxy.js";
 import { homePaths, readGenesisFile } from "./home.js";
 import { ZlNode } from "./node.js";
 
@@ -74,36 +75,47 @@ export interface TestNetwork {
  */
 export async function startTestNetwork(suite: SuiteId, n = 4): Promise<TestNetwork> {
   const dir = mkdtempSync(join(tmpdir(), `zl-testnet-${suite}-`));
-  const base = 30_000 + Math.floor(Math.random() * 300) * 100;
-  const manifest = initTestnet({ dir, nodes: n, suite, p2pPort: base, apiPort: base + 50 });
+  // Peer ports below the ephemeral range and free when chosen (the APIs take any free port).
+  const base = await freePortBase(n);
+  const manifest = initTestnet({ dir, nodes: n, suite, p2pPort: base, apiPort: base + n });
   const genesis = readGenesisFile(join(dir, "genesis.json"));
   const nodes: ZlNode[] = [];
-  for (const m of manifest.nodes)
-    nodes.push(
-      await ZlNode.start(m.home, {
-        logger: silentLogger(),
-        frontend: serveApi,
-        overrides: {
-          api: { host: "127.0.0.1", port: 0 },
-          blockIntervalMs: 20,
-          consensus: {
-            timeouts: {
-              proposeMs: 1000,
-              proposeDeltaMs: 200,
-              prevoteMs: 300,
-              prevoteDeltaMs: 100,
-              precommitMs: 300,
-              precommitDeltaMs: 100,
+  const close = async () => {
+    for (const x of nodes) await x.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const m of manifest.nodes)
+      nodes.push(
+        await ZlNode.start(m.home, {
+          logger: silentLogger(),
+          frontend: serveApi,
+          overrides: {
+            api: { host: "127.0.0.1", port: 0 },
+            blockIntervalMs: 20,
+            consensus: {
+              timeouts: {
+                proposeMs: 1000,
+                proposeDeltaMs: 200,
+                prevoteMs: 300,
+                prevoteDeltaMs: 100,
+                precommitMs: 300,
+                precommitDeltaMs: 100,
+              },
+              stallAfterMs: 5000,
             },
-            stallAfterMs: 5000,
           },
-        },
-      }),
-    );
-  const deadline = Date.now() + 20_000;
-  while (nodes.some((x) => x.peers().length < n - 1)) {
-    if (Date.now() > deadline) throw new Error("test network did not connect");
-    await new Promise((r) => setTimeout(r, 25));
+        }),
+      );
+    const deadline = Date.now() + 20_000;
+    while (nodes.some((x) => x.peers().length < n - 1)) {
+      if (Date.now() > deadline) throw new Error("test network did not connect");
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } catch (err: unknown) {
+    // Nodes already started would keep the test process alive.
+    await close();
+    throw err;
   }
   return {
     dir,
@@ -114,9 +126,6 @@ export async function startTestNetwork(suite: SuiteId, n = 4): Promise<TestNetwo
     ),
     orgIds: manifest.nodes.map((m) => m.org),
     orgCodes: manifest.nodes.map((_, i) => deptCode(i)),
-    async close() {
-      for (const x of nodes) await x.stop().catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close,
   };
 }

@@ -26,7 +26,8 @@ import {
 
 const GENESIS = new Uint8Array(32).fill(7);
 const CHAIN = "zl-test";
-const T = { timeout: 5_000 };
+// Generous: these run beside multi-process tests on a loaded 2-core machine.
+const T = { timeout: 20_000 };
 
 interface Running {
   net: PeerNetwork;
@@ -353,7 +354,7 @@ describe("p2p network (intl): topology and protocol faults", () => {
     const a = await start(suite, makeNode(suite, orgA, "node-a"), roots);
     const b = await start(suite, makeNode(suite, orgB, "node-b"), roots, { peers: [addr(a)] });
     await until(() => a.net.peers().length === 1, "connected");
-    a.net.penalize("node-b", "test", 400);
+    a.net.penalize("node-b", "test", 2_000);
     await until(() => a.net.peers().length === 0, "dropped");
     await waitForLog(a.cap, refused("P2P_BANNED", "in"), "refused while banned");
     await until(() => a.net.peers().length === 1 && b.net.peers().length === 1, "reconnected after the ban");

@@ -89,7 +89,7 @@ export function captureLogger(): { log: Logger; records: LogRecord[]; events: Ev
 }
 
 /** Resolves when `cond()` holds (checked every 5 ms); rejects after `timeoutMs`. */
-export async function until(cond: () => boolean, what: string, timeoutMs = 4_000): Promise<void> {
+export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const start = Date.now();
   while (!cond()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -102,7 +102,7 @@ export function waitForLog(
   cap: { records: LogRecord[]; events: EventEmitter },
   pred: (r: LogRecord) => boolean,
   what: string,
-  timeoutMs = 4_000,
+  timeoutMs = 10_000,
 ): Promise<LogRecord> {
   const found = cap.records.find(pred);
   if (found) return Promise.resolve(found);

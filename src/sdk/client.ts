@@ -131,11 +131,14 @@ export class ZlClient {
     return r.nextNonce;
   }
 
-  /** Signs and submits one transaction; `wait` returns once it is committed. */
+  /**
+   * Signs and submits one transaction; `wait` returns once it is committed, or with status
+   * "pending" after `timeoutMs` (default 10 s).
+   */
   async send(
     signer: Signer,
     req: Omit<TxRequest, "nonce" | "expiry"> & Partial<TxRequest>,
-    opts: { wait?: boolean } = {},
+    opts: { wait?: boolean; timeoutMs?: number } = {},
   ): Promise<SubmitResult> {
     const [g, st] = [await this.trustedGenesis(), await this.status()];
     const nonce = req.nonce ?? (await this.nextNonce(signer.address));
