@@ -3,7 +3,7 @@
  * equation in the native `zl_sm2` addon when it is built, see sm2-native.ts), native SM3,
  * SM4-CTR + HMAC-SM3 authenticated encryption.
  */
-import { createHash, hash as nodeHash } from "node:crypto";
+import { digest, digestOfParts } from "./digest.js";
 import { sm2PrivateKeyFromPem, sm2PrivateKeyToPem, sm2PublicKeyFromPem, sm2PublicKeyToPem } from "./keys.js";
 import { type MultiHash, Sm2 } from "./sm2.js";
 import { NativeSm2Verifier, nativeSm2Addon } from "./sm2-native.js";
@@ -11,11 +11,7 @@ import { sm4Open, sm4Seal } from "./sm4.js";
 import type { CryptoSuite, KeyPair } from "./suite.js";
 
 /** Native SM3 over the concatenation of parts (OpenSSL 3). */
-export const nativeSm3: MultiHash = (...parts) => {
-  const h = createHash("sm3");
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
-};
+export const nativeSm3: MultiHash = (...parts) => digestOfParts("sm3", parts);
 
 /** The SM2 engine used by the gm suite (native SM3, 4096-key LRU, hot-key wNAF tables). */
 export const gmSm2 = new Sm2({ hash: nativeSm3, cacheSize: 4096 });
@@ -39,8 +35,7 @@ export const gmSuite: CryptoSuite = Object.freeze({
   signatureLength: 64,
   symmetricKeyLength: 16,
   hash(data: Uint8Array): Uint8Array {
-    const d = nodeHash("sm3", data, "buffer");
-    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    return digest("sm3", data);
   },
   generateKeyPair(): KeyPair {
     const privateKey = gmSm2.randomPrivateKey();

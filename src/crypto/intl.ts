@@ -3,10 +3,10 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
-  hash as nodeHash,
   sign as nodeSign,
   verify as nodeVerify,
 } from "node:crypto";
+import { digest } from "./digest.js";
 import {
   ed25519PrivateKeyFromPem,
   ed25519PrivateKeyObject,
@@ -64,9 +64,7 @@ export const intlSuite: CryptoSuite = Object.freeze({
   signatureLength: 64,
   symmetricKeyLength: 32,
   hash(data: Uint8Array): Uint8Array {
-    // One-shot crypto.hash avoids a Hash object per call (~1.6x faster on small inputs).
-    const d = nodeHash("sha256", data, "buffer");
-    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    return digest("sha256", data);
   },
   generateKeyPair(): KeyPair {
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");

@@ -7,8 +7,9 @@
  * stays in sm2.ts. If the addon is missing, fails to load, fails its known-answer self-test,
  * or ZL_SM2_NATIVE=0 is set, `nativeSm2Addon` is undefined and the gm suite uses sm2.ts.
  */
-import { createHash } from "node:crypto";
+
 import { createRequire } from "node:module";
+import { digestOfParts } from "./digest.js";
 import { fromHex, Lru, toHex } from "./lru.js";
 import { SM2_DEFAULT_ID, zaPrefix } from "./sm2.js";
 
@@ -102,11 +103,7 @@ export const nativeSm2Verify:
   | ((publicKey: Uint8Array, e: Uint8Array, signature: Uint8Array) => boolean)
   | undefined = loaded.addon === undefined ? undefined : loaded.addon.verify;
 
-const sm3 = (...parts: Uint8Array[]): Uint8Array => {
-  const h = createHash("sm3");
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
-};
+const sm3 = (...parts: Uint8Array[]): Uint8Array => digestOfParts("sm3", parts);
 
 const DEFAULT_PREFIX = zaPrefix(SM2_DEFAULT_ID);
 
