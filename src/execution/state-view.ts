@@ -3,15 +3,14 @@
  * function of (state before, block) — it reads through a `StateReader` and records every write
  * in an overlay; nothing touches storage until the block commits.
  */
-import { utf8 } from "../ledger/bytes.js";
+import { latin1String, utf8 } from "../ledger/bytes.js";
 
 export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined;
 }
 
 /** Keys are handled as latin1 strings internally: a cheap, collision-free map key for bytes. */
-const keyString = (key: Uint8Array): string =>
-  Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+const keyString = latin1String;
 export const keyBytes = (k: string): Uint8Array => new Uint8Array(Buffer.from(k, "latin1"));
 
 export class Overlay implements StateReader {

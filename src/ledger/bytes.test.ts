@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { fromHex, fromUtf8, toHex, utf8 } from "./bytes.js";
+import { fromCharCodes, fromHex, fromUtf8, latin1String, toHex, utf8 } from "./bytes.js";
 
 describe("byte helpers", () => {
   it("utf8 equals TextEncoder for any string, ASCII or not, short or long", () => {
@@ -21,6 +21,28 @@ describe("byte helpers", () => {
 
   it("utf8 round-trips through fromUtf8 for well-formed text", () => {
     fc.assert(fc.property(fc.string({ unit: "grapheme" }), (s) => assert.equal(fromUtf8(utf8(s)), s)));
+  });
+
+  it("toHex and latin1String agree with Buffer for any length and any view", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(9), (b, offset) => {
+        const backing = new Uint8Array(offset + b.length);
+        backing.set(b, offset);
+        const view = backing.subarray(offset);
+        assert.equal(toHex(view), Buffer.from(b).toString("hex"));
+        assert.equal(latin1String(view), Buffer.from(b).toString("latin1"));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("fromCharCodes takes more codes than one call can (the browser path of long arrays)", () => {
+    for (const n of [0, 1, 8191, 8192, 8193, 20_000]) {
+      const codes = Array.from({ length: n }, (_, i) => (i * 7) % 256);
+      const s = fromCharCodes(codes);
+      assert.equal(s.length, n);
+      assert.equal(s, Buffer.from(codes).toString("latin1"));
+    }
   });
 
   it("hex round-trips", () => {

@@ -1,16 +1,56 @@
 /** Small byte helpers shared by every layer; browser-safe (Node's Buffer is used when present, for speed). */
 
 interface BufferLike {
-  from(buffer: ArrayBufferLike, byteOffset: number, length: number): { toString(encoding: "hex"): string };
+  from(
+    buffer: ArrayBufferLike,
+    byteOffset: number,
+    length: number,
+  ): { toString(encoding: "hex" | "latin1"): string };
   from(hex: string, encoding: "hex"): Uint8Array;
 }
 const NodeBuffer: BufferLike | undefined = (globalThis as { Buffer?: BufferLike }).Buffer;
 
-export function toHex(bytes: Uint8Array): string {
-  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+/**
+ * Arrays up to this length (V8 keeps them on its heap) are turned into strings in JavaScript:
+ * `Buffer.from(b.buffer)` would first move such an array's bytes off the heap, an allocation that
+ * costs more than the conversion (1.2 µs against 0.3 µs for a fresh 20-byte address here). Ids,
+ * addresses, state and trie keys are all this small, and are converted many times per transaction.
+ */
+const SMALL_BYTES = 64;
+/** String.fromCharCode takes its codes as arguments: a bounded number at a time. */
+const CODES_PER_CALL = 8192;
+const HEX_DIGITS = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+
+/** The string of these character codes (any number of them). */
+export function fromCharCodes(codes: ArrayLike<number>): string {
+  if (codes.length <= CODES_PER_CALL) return String.fromCharCode.apply(null, codes as number[]);
   let out = "";
-  for (let i = 0; i < bytes.length; i++) out += (bytes[i]! < 16 ? "0" : "") + bytes[i]!.toString(16);
+  for (let i = 0; i < codes.length; i += CODES_PER_CALL)
+    out += String.fromCharCode.apply(
+      null,
+      Array.prototype.slice.call(codes, i, i + CODES_PER_CALL) as number[],
+    );
   return out;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (NodeBuffer && n > SMALL_BYTES)
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, n).toString("hex");
+  const codes = new Array<number>(2 * n);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i]!;
+    codes[2 * i] = HEX_DIGITS[b >> 4]!;
+    codes[2 * i + 1] = HEX_DIGITS[b & 15]!;
+  }
+  return fromCharCodes(codes);
+}
+
+/** One character per byte (code 0–255): a cheap, collision-free map key for bytes. */
+export function latin1String(bytes: Uint8Array): string {
+  if (NodeBuffer && bytes.length > SMALL_BYTES)
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+  return fromCharCodes(bytes);
 }
 
 const HEX_RE = /^(?:[0-9a-f]{2})*$/i;

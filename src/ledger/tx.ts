@@ -114,5 +114,6 @@ export function signTx(suite: CryptoSuite, privateKey: Uint8Array, body: TxBody)
 
 /** Account address: the first 20 bytes of the suite hash of the public key. */
 export function addressOf(suite: CryptoSuite, publicKey: Uint8Array): Uint8Array {
-  return suite.hash(publicKey).subarray(0, 20);
+  // A copy, not a view: a view of a fresh digest would move its bytes off V8's heap.
+  return suite.hash(publicKey).slice(0, 20);
 }

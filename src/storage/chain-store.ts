@@ -21,7 +21,7 @@ import { ClassicLevel } from "classic-level";
 import { allocBytes } from "../codec/alloc.js";
 import { decode, encode } from "../codec/cbor.js";
 import { FatalError } from "../errors/index.js";
-import { readU64be, u64be } from "../ledger/bytes.js";
+import { latin1String, readU64be, u64be } from "../ledger/bytes.js";
 import { Lru } from "./lru.js";
 
 type Bytes = Uint8Array;
@@ -60,7 +60,7 @@ function key(prefix: string, part?: Bytes): Bytes {
   return out;
 }
 
-const latin1 = (b: Bytes) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+const latin1 = latin1String;
 
 export class ChainStore {
   private readonly db: ClassicLevel<Uint8Array, Uint8Array>;
