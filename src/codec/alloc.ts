@@ -21,6 +21,27 @@ let offset = 0;
 /** A zero-filled array of `n` bytes, from a pool when that is cheaper. */
 export function allocBytes(n: number): Uint8Array {
   if (n <= ON_HEAP_BYTES || n > MAX_POOLED_BYTES) return new Uint8Array(n);
+  return fromPool(n);
+}
+
+/**
+ * A zero-filled array of `n` bytes that is not on V8's heap, for bytes handed to native code
+ * (LevelDB's keys and values): Node-API reads an off-heap array in place, but must first move an
+ * on-heap one off the heap, an allocation per call.
+ */
+export function allocOffHeap(n: number): Uint8Array {
+  return n > MAX_POOLED_BYTES ? new Uint8Array(n) : fromPool(n);
+}
+
+/** `bytes` if they are surely off V8's heap (longer than it keeps there), else a pooled copy. */
+export function offHeap(bytes: Uint8Array): Uint8Array {
+  if (bytes.length > ON_HEAP_BYTES) return bytes;
+  const out = fromPool(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+function fromPool(n: number): Uint8Array {
   if (offset + n > POOL_BYTES) {
     pool = new ArrayBuffer(POOL_BYTES);
     offset = 0;

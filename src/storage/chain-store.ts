@@ -18,7 +18,7 @@
  *   'P'                     → oldest height whose state is still provable (after pruning)
  */
 import { ClassicLevel } from "classic-level";
-import { allocBytes } from "../codec/alloc.js";
+import { allocOffHeap, offHeap } from "../codec/alloc.js";
 import { decode, encode } from "../codec/cbor.js";
 import { FatalError } from "../errors/index.js";
 import { latin1String, readU64be, u64be } from "../ledger/bytes.js";
@@ -54,7 +54,7 @@ const GENESIS = P("G");
 /** A record key: one prefix byte, then `part` (a height, a transaction id, a state or node key). */
 function key(prefix: string, part?: Bytes): Bytes {
   if (part === undefined) return P(prefix);
-  const out = allocBytes(1 + part.length);
+  const out = allocOffHeap(1 + part.length);
   out[0] = prefix.charCodeAt(0);
   out.set(part, 1);
   return out;
@@ -121,7 +121,8 @@ export class ChainStore {
       batch.put(key("b", h), w.blockBytes);
       batch.put(key("c", h), w.commitBytes);
       batch.put(key("r", h), w.receiptsBytes);
-      for (let i = 0; i < w.txIds.length; i++) batch.put(key("t", w.txIds[i]!), encode([w.height, i]));
+      for (let i = 0; i < w.txIds.length; i++)
+        batch.put(key("t", w.txIds[i]!), offHeap(encode([w.height, i])));
       this.addStateWrites(batch, w);
       batch.put(HEAD, encodeHead(w.head));
     });
@@ -158,9 +159,9 @@ export class ChainStore {
     const h = u64be(w.height);
     for (const { key: k, value } of w.changes) {
       if (value === null) batch.del(key("s", k));
-      else batch.put(key("s", k), value);
+      else batch.put(key("s", k), offHeap(value));
     }
-    for (const [nk, node] of w.newNodes) batch.put(key("n", nk), node);
+    for (const [nk, node] of w.newNodes) batch.put(key("n", nk), offHeap(node));
     // One record per block lists the nodes it made stale (one put instead of one per node).
     if (w.staleNodeKeys.length > 0) batch.put(key("z", h), encode(w.staleNodeKeys));
     batch.put(key("R", h), w.head.rootNodeKey ?? new Uint8Array(0));
