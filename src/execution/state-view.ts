@@ -9,8 +9,7 @@ export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined;
 }
 
-/** Keys are handled as latin1 strings internally: a cheap, collision-free map key for bytes. */
-const keyString = latin1String;
+/** Keys are held as latin1 strings internally (`latin1String`, cheap and collision-free); back to bytes. */
 export const keyBytes = (k: string): Uint8Array => new Uint8Array(Buffer.from(k, "latin1"));
 
 export class Overlay implements StateReader {
@@ -23,17 +22,17 @@ export class Overlay implements StateReader {
   constructor(private readonly base: StateReader) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const w = this.writes.get(keyString(key));
+    const w = this.writes.get(latin1String(key));
     if (w !== undefined) return w ?? undefined;
     return this.base.get(key);
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.write(keyString(key), value);
+    this.write(latin1String(key), value);
   }
 
   delete(key: Uint8Array): void {
-    this.write(keyString(key), null);
+    this.write(latin1String(key), null);
   }
 
   private write(k: string, value: Uint8Array | null): void {

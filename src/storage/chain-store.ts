@@ -60,8 +60,6 @@ function key(prefix: string, part?: Bytes): Bytes {
   return out;
 }
 
-const latin1 = latin1String;
-
 export class ChainStore {
   private readonly db: ClassicLevel<Uint8Array, Uint8Array>;
   private readonly nodeCache = new Lru<string, Bytes>(200_000);
@@ -147,8 +145,8 @@ export class ChainStore {
 
   /** Caches see a block's values only once they are durable. */
   private afterStateWrite(w: Pick<BlockWrite, "changes" | "newNodes" | "head">): void {
-    for (const { key: k, value } of w.changes) this.valueCache.set(latin1(k), value);
-    for (const [nk, node] of w.newNodes) this.nodeCache.set(latin1(nk), node);
+    for (const { key: k, value } of w.changes) this.valueCache.set(latin1String(k), value);
+    for (const [nk, node] of w.newNodes) this.nodeCache.set(latin1String(nk), node);
     this.headCache = w.head;
   }
 
@@ -169,7 +167,7 @@ export class ChainStore {
 
   /** Latest committed value of a state key (synchronous: execution reads through it). */
   getState(k: Bytes): Bytes | undefined {
-    const ck = latin1(k);
+    const ck = latin1String(k);
     const cached = this.valueCache.get(ck);
     if (cached !== undefined) return cached ?? undefined;
     const v = this.db.getSync(key("s", k)) ?? null;
@@ -178,7 +176,7 @@ export class ChainStore {
   }
 
   getNode(nodeKey: Bytes): Bytes | undefined {
-    const ck = latin1(nodeKey);
+    const ck = latin1String(nodeKey);
     const cached = this.nodeCache.get(ck);
     if (cached) return cached;
     const v = this.db.getSync(key("n", nodeKey));
@@ -222,7 +220,7 @@ export class ChainStore {
     for await (const [k, v] of this.db.iterator({ gte: key("z"), lt: key("z", u64be(upToHeight + 1)) })) {
       for (const nodeKey of decode(v) as Uint8Array[]) {
         batch.del(key("n", nodeKey));
-        this.nodeCache.delete(latin1(nodeKey));
+        this.nodeCache.delete(latin1String(nodeKey));
         deleted++;
       }
       batch.del(k);
