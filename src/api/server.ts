@@ -96,6 +96,8 @@ const SubmitQuery = Type.Object({
  * Read-your-writes across nodes: a client that saw its transaction commit at height H on one node
  * asks another node for `minHeight=H`, and that node answers once it has committed H itself.
  */
+/** How long a read with `minHeight` waits by default. */
+const READ_WAIT_MS = 5_000;
 const ReadAfterQuery = {
   minHeight: Type.Optional(
     Type.Integer({
@@ -104,7 +106,12 @@ const ReadAfterQuery = {
     }),
   ),
   timeoutMs: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: 60_000, default: 5_000, description: "how long minHeight may wait" }),
+    Type.Integer({
+      minimum: 1,
+      maximum: 60_000,
+      default: READ_WAIT_MS,
+      description: "how long minHeight may wait",
+    }),
   ),
 };
 const ReadAfter = Type.Object(ReadAfterQuery);
@@ -258,7 +265,7 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
   const reachHeight = async (q: { minHeight?: number | undefined; timeoutMs?: number | undefined }) => {
     const { minHeight } = q;
     if (minHeight === undefined || chain.height >= minHeight) return;
-    const timeoutMs = q.timeoutMs ?? 5_000;
+    const timeoutMs = q.timeoutMs ?? READ_WAIT_MS;
     if (await node.bus.waitForHeight(minHeight, timeoutMs)) return;
     throw new BusyError(
       "STATE_HEIGHT_NOT_REACHED",

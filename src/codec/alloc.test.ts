@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { allocBytes, allocOffHeap, copyBytes, offHeap } from "./alloc.js";
+import { allocBytes, allocOffHeap, copyRange, offHeap } from "./alloc.js";
 
 describe("pooled byte arrays", () => {
   it("hands out zero-filled arrays of the size asked, which never overlap", () => {
@@ -41,10 +41,19 @@ describe("pooled byte arrays", () => {
     assert.equal(offHeap(large), large);
   });
 
-  it("copyBytes copies", () => {
-    const src = Uint8Array.from([1, 2, 3]);
-    const c = copyBytes(src);
-    src[0] = 9;
-    assert.deepEqual([...c], [1, 2, 3]);
+  it("copyRange copies any range of any array, short or long", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), (src, a, b) => {
+        const start = src.length === 0 ? 0 : a % (src.length + 1);
+        const end = start + (src.length === 0 ? 0 : b % (src.length - start + 1));
+        const c = copyRange(src, start, end);
+        assert.deepEqual([...c], [...src.subarray(start, end)]);
+        if (c.length > 0) {
+          c[0] = (c[0]! + 1) & 0xff;
+          assert.notEqual(c[0], src[start]);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

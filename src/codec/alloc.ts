@@ -52,9 +52,14 @@ function fromPool(n: number): Uint8Array {
   return out;
 }
 
-/** A copy of `src` (in a pooled array when that is cheaper). */
-export function copyBytes(src: Uint8Array): Uint8Array {
-  const out = allocBytes(src.length);
-  out.set(src);
+/**
+ * A copy of `src[start, end)`. A short range is copied byte by byte rather than through a view:
+ * a view of an on-heap array would first move that array off V8's heap.
+ */
+export function copyRange(src: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  const out = allocBytes(n);
+  if (n <= ON_HEAP_BYTES) for (let i = 0; i < n; i++) out[i] = src[start + i]!;
+  else out.set(src.subarray(start, end));
   return out;
 }

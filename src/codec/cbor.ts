@@ -9,7 +9,7 @@
  */
 import { decode as cborDecode, encode as cborEncode } from "cborg";
 import { InvalidInputError } from "../errors/index.js";
-import { allocBytes, copyBytes } from "./alloc.js";
+import { allocBytes, copyRange } from "./alloc.js";
 
 export type CborValue =
   | null
@@ -95,7 +95,7 @@ export function encode(value: CborValue): Uint8Array {
       w.item(value, 0);
       // A grown buffer is kept for next time, up to a bound.
       if (w.buf.length <= MAX_SCRATCH_BYTES) scratch = w.buf;
-      return copyBytes(w.buf.subarray(0, w.pos));
+      return copyRange(w.buf, 0, w.pos);
     } catch (err: unknown) {
       if (err !== OUTSIDE) throw err;
     } finally {
@@ -159,13 +159,10 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * (blocks and receipt lists are assembled this way). The result is canonical.
  */
 export function encodeArrayOfEncoded(items: readonly Uint8Array[]): Uint8Array {
-  const head = new Uint8Array(MAX_HEAD_BYTES);
-  const headLength = writeHead(head, 0, 4, items.length);
-  let length = headLength;
+  let length = headSize(items.length);
   for (const item of items) length += item.length;
   const out = allocBytes(length);
-  out.set(head.subarray(0, headLength), 0);
-  let offset = headLength;
+  let offset = writeHead(out, 0, 4, items.length);
   for (const item of items) {
     out.set(item, offset);
     offset += item.length;
@@ -369,7 +366,7 @@ class FastReader {
         const start = this.pos;
         if (start + n > b.length) throw OUTSIDE;
         this.pos = start + n;
-        return copyBytes(b.subarray(start, start + n));
+        return copyRange(b, start, start + n);
       }
       case 3:
         return this.text(n);
@@ -469,6 +466,11 @@ let writerBusy = false;
 
 /** The longest head: an initial byte and an 8-byte argument. */
 const MAX_HEAD_BYTES = 9;
+
+/** The length of the shortest head whose argument is `n` (RFC 8949 §4.2.1). */
+function headSize(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < TWO_POW_32 ? 5 : MAX_HEAD_BYTES;
+}
 
 /**
  * Writes at `p` the head of major type `major` with argument `n` (a non-negative safe integer) in

@@ -12,7 +12,7 @@ import { hash } from "node:crypto";
 
 export type DigestAlgorithm = "sha256" | "sm3";
 
-export const DIGEST_BYTES = 32;
+const DIGEST_BYTES = 32;
 
 /** The digest of `data` in a new 32-byte array (never shared, so callers may keep it). */
 export function digest(algorithm: DigestAlgorithm, data: Uint8Array): Uint8Array {

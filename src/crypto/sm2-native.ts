@@ -7,7 +7,6 @@
  * stays in sm2.ts. If the addon is missing, fails to load, fails its known-answer self-test,
  * or ZL_SM2_NATIVE=0 is set, `nativeSm2Addon` is undefined and the gm suite uses sm2.ts.
  */
-
 import { createRequire } from "node:module";
 import { digestOfParts } from "./digest.js";
 import { fromHex, Lru, toHex } from "./lru.js";
