@@ -16,12 +16,12 @@ describe("pooled byte arrays", () => {
             assert.ok(a.every((b) => b === 0));
             a.fill(i + 1);
           });
-          arrays.forEach((a, i) =>
+          arrays.forEach((a, i) => {
             assert.ok(
               a.every((b) => b === i + 1),
               `array ${i} was overwritten`,
-            ),
-          );
+            );
+          });
         },
       ),
       { numRuns: 200 },

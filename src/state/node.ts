@@ -1,42 +1,47 @@
 /**
- * Persistent layout of trie nodes (ADR 0004 §Spec "Node keys" and "Node encoding").
+ * Persistent layout of trie nodes (ADR 0004 §Spec "Node keys", ADR 0019 "Node records").
+ *
+ * The trie is binary (hashing and proofs, ADR 0004) but stored in pages of four binary levels: a
+ * page at depth d (a multiple of 4) holds the binary nodes at depths d..d+3 of one subtree, and
+ * its 16 slots are the subtrees at depth d+4, each EMPTY, a leaf, or another page. One record per
+ * page instead of up to 15 records for its binary nodes: a key's path is about a quarter as many
+ * records to read and write.
  *
  * Node key (10..42 bytes):
  *   [0..8)   version  u64 big-endian — the block height whose update created the node
- *   [8..10)  depth    u16 big-endian — 0 (root position) .. 256
+ *   [8..10)  depth    u16 big-endian — a multiple of 4, 0 (root position) .. 256
  *   [10..)   path     ceil(depth/8) bytes: the first `depth` bits of the key hash, most
  *                     significant bit first; unused low bits of the last byte are zero
  * Keys sort by version first, so a storage engine can range-scan one version's nodes.
  *
  * Node record:
- *   Leaf:      0x00 | keyLen u32 BE | key | valueLen u32 BE | value        (exact length)
- *   Internal:  0x01 | kinds u8 | [left child] | [right child]
- *     kinds = leftKind | (rightKind << 2), upper 4 bits zero; kind 0 = EMPTY, 1 = leaf,
- *     2 = internal (3 invalid). Each non-EMPTY child is: hash (32 bytes) | version u64 BE.
- *     The child's node key is (version, depth + 1, parent path + branch bit).
- *     A canonical internal node never has two EMPTY children nor one EMPTY child and one leaf.
+ *   Leaf:  0x00 | keyLen u32 BE | key | valueLen u32 BE | value        (exact length)
+ *   Page:  0x02 | present u16 BE | leaves u16 BE | slots | inner hashes (exact length)
+ *     Slot i (0..15, the 4 key-hash bits after the page's path, MSB first) is bit 15 - i of the
+ *     masks: `present` marks the non-EMPTY slots, `leaves` those holding a leaf (the others hold
+ *     pages). `slots` is, for each present slot in ascending order, its hash (32 bytes) and its
+ *     version (u64 BE); the slot's node key is (version, d + 4, path ‖ i). `inner hashes` are the
+ *     hashes of the page's binary nodes that are internal (see `innerInternalMask`), in heap order: node 1
+ *     is the page's own position (depth d), node h has children 2h and 2h + 1, and nodes 16..31
+ *     are the slots.
+ *     A canonical page has at least two keys below it: not no slot, nor a lone leaf slot.
  */
 import { FatalError, InvalidInputError } from "../errors/index.js";
 import { HASH_BYTES, KEY_BITS } from "./hashing.js";
 
 export const NODE_TAG_LEAF = 0x00;
-export const NODE_TAG_INTERNAL = 0x01;
+/** 0x01 was the binary internal record of storage format 1 (before pages); it is not valid. */
+export const NODE_TAG_PAGE = 0x02;
 
 export const KIND_EMPTY = 0;
 export const KIND_LEAF = 1;
+/** A binary internal node; as a page's slot, a page. */
 export const KIND_INTERNAL = 2;
 export type ChildKind = 0 | 1 | 2;
 
-export interface ChildRef {
-  kind: ChildKind;
-  /** EMPTY_HASH-like zeros are not stored; for kind 0 this is unused. */
-  hash: Uint8Array;
-  version: number;
-}
-
 export type DecodedNode =
   | { type: "leaf"; key: Uint8Array; value: Uint8Array }
-  | { type: "internal"; left: ChildRef; right: ChildRef };
+  | { type: "page"; slots: PageSlot[]; inner: Array<Uint8Array | null> };
 
 const TWO32 = 2 ** 32;
 
@@ -123,7 +128,7 @@ export function nodeKeyPath(nodeKey: Uint8Array): Uint8Array {
 export function isValidNodeKey(nodeKey: unknown): nodeKey is Uint8Array {
   if (!(nodeKey instanceof Uint8Array) || nodeKey.length < 10) return false;
   const depth = nodeKeyDepth(nodeKey);
-  if (depth > KEY_BITS || nodeKey.length !== 10 + ((depth + 7) >> 3)) return false;
+  if (depth > KEY_BITS || (depth & 3) !== 0 || nodeKey.length !== 10 + ((depth + 7) >> 3)) return false;
   if (!Number.isSafeInteger(readU32(nodeKey, 0) * TWO32 + readU32(nodeKey, 4))) return false;
   const rest = depth & 7;
   if (rest !== 0 && ((nodeKey[nodeKey.length - 1] as number) & (0xff >> rest)) !== 0) return false;
@@ -151,96 +156,199 @@ export function encodeLeaf(key: Uint8Array, value: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Size of an internal record whose children have these kinds. */
-export function internalSize(leftKind: number, rightKind: number): number {
-  return 2 + (leftKind !== KIND_EMPTY ? HASH_BYTES + 8 : 0) + (rightKind !== KIND_EMPTY ? HASH_BYTES + 8 : 0);
+/** Number of set bits of a 16-bit mask. */
+export function popcount16(m: number): number {
+  let x = m - ((m >>> 1) & 0x5555);
+  x = (x & 0x3333) + ((x >>> 2) & 0x3333);
+  x = (x + (x >>> 4)) & 0x0f0f;
+  return (x + (x >>> 8)) & 0x1f;
 }
 
-/** Writes an internal record into `out` (exactly `internalSize(leftKind, rightKind)` bytes). */
-export function writeInternal(
-  out: Uint8Array,
-  leftKind: number,
-  leftHash: Uint8Array,
-  leftVersion: number,
-  rightKind: number,
-  rightHash: Uint8Array,
-  rightVersion: number,
-): void {
-  out[0] = NODE_TAG_INTERNAL;
-  out[1] = leftKind | (rightKind << 2);
-  let o = 2;
-  if (leftKind !== KIND_EMPTY) {
-    out.set(leftHash, o);
-    writeU64(out, o + HASH_BYTES, leftVersion);
-    o += HASH_BYTES + 8;
-  }
-  if (rightKind !== KIND_EMPTY) {
-    out.set(rightHash, o);
-    writeU64(out, o + HASH_BYTES, rightVersion);
-  }
+/** Mask bit of slot `i` (slot 0 is the most significant bit). */
+export function slotBit(i: number): number {
+  return 0x8000 >>> i;
 }
 
-export function encodeInternal(left: ChildRef, right: ChildRef): Uint8Array {
-  const out = new Uint8Array(internalSize(left.kind, right.kind));
-  writeInternal(out, left.kind, left.hash, left.version, right.kind, right.hash, right.version);
+/** For heap node h (1..31), the mask of the slots below it. */
+export const HEAP_SLOTS: readonly number[] = (() => {
+  const out = new Array<number>(32).fill(0);
+  for (let h = 31; h >= 1; h--)
+    out[h] = h >= 16 ? slotBit(h - 16) : (out[2 * h] as number) | (out[2 * h + 1] as number);
   return out;
+})();
+
+/**
+ * Kinds of the page's binary nodes 1..15 from its masks: EMPTY with no key below, a (lifted)
+ * leaf with exactly one key below, internal otherwise. Bit h of the result is set for an
+ * internal node h: those are the inner hashes a page record stores.
+ */
+export function innerInternalMask(present: number, leaves: number): number {
+  let m = 0;
+  for (let h = 1; h < 16; h++) {
+    const below = HEAP_SLOTS[h] as number;
+    const p = present & below;
+    if (p === 0) continue;
+    if ((p & leaves) === p && popcount16(p) === 1) continue;
+    m |= 1 << h;
+  }
+  return m;
+}
+
+/** Size of a page record. */
+export function pageSize(present: number, innerMask: number): number {
+  return 5 + popcount16(present) * (HASH_BYTES + 8) + popcount16(innerMask >>> 1) * HASH_BYTES;
+}
+
+/** The parsed view of a page record: offsets into the record, nothing copied. */
+export interface PageView {
+  enc: Uint8Array;
+  present: number;
+  leaves: number;
+  /** Bit h set: binary node h (1..15) is internal, its hash stored. */
+  innerMask: number;
+  /** Offset of slot i's hash (-1 if EMPTY). */
+  slotOffset: Int32Array;
+  /** Offset of inner node h's hash (-1 if not internal). */
+  innerOffset: Int32Array;
 }
 
 /**
- * Checks that `b` is a well-formed internal record, as `decodeNode` would, and returns its kinds
- * byte (leftKind | rightKind << 2). The children are then at offset 2 and, for the right one,
- * 2 + 40 if the left is not EMPTY: hash (32 bytes) | version u64 BE (`childVersion`).
+ * Checks that `b` is a well-formed page record, as the encoder writes it, and returns where its
+ * parts are. Throws FatalError STATE_CORRUPT_NODE otherwise.
  */
-export function internalKinds(b: Uint8Array): number {
-  if (b.length < 2 || b[0] !== NODE_TAG_INTERNAL) corrupt("expected an internal record");
-  const kinds = b[1] as number;
-  const lk = kinds & 3;
-  const rk = (kinds >> 2) & 3;
-  if (kinds > 0x0f || lk === 3 || rk === 3) corrupt("bad child kinds");
-  if ((lk === KIND_EMPTY && rk !== KIND_INTERNAL) || (rk === KIND_EMPTY && lk !== KIND_INTERNAL))
-    corrupt("non-canonical internal node");
-  if (b.length !== internalSize(lk, rk)) corrupt("internal node length mismatch");
-  return kinds;
+export function parsePage(b: Uint8Array): PageView {
+  if (b.length < 5 || b[0] !== NODE_TAG_PAGE) corrupt("expected a page record");
+  const present = ((b[1] as number) << 8) | (b[2] as number);
+  const leaves = ((b[3] as number) << 8) | (b[4] as number);
+  if ((leaves & ~present) !== 0) corrupt("a leaf slot that is not present");
+  if (present === 0 || (popcount16(present) === 1 && leaves === present))
+    corrupt("non-canonical page (fewer than two keys below it)");
+  const innerMask = innerInternalMask(present, leaves);
+  if (b.length !== pageSize(present, innerMask)) corrupt("page length mismatch");
+  const slotOffset = new Int32Array(16).fill(-1);
+  const innerOffset = new Int32Array(16).fill(-1);
+  let o = 5;
+  for (let i = 0; i < 16; i++) {
+    if ((present & slotBit(i)) === 0) continue;
+    slotOffset[i] = o;
+    readU64(b, o + HASH_BYTES); // a version beyond 2^53 - 1 is corrupt
+    o += HASH_BYTES + 8;
+  }
+  for (let h = 1; h < 16; h++) {
+    if ((innerMask & (1 << h)) === 0) continue;
+    innerOffset[h] = o;
+    o += HASH_BYTES;
+  }
+  return { enc: b, present, leaves, innerMask, slotOffset, innerOffset };
 }
 
-/** Version of the child whose reference starts at `offset` of an internal record. */
-export function childVersion(b: Uint8Array, offset: number): number {
-  return readU64(b, offset + HASH_BYTES);
+/** Version of slot `i` of a parsed page (which must be present). */
+export function slotVersion(page: PageView, i: number): number {
+  return readU64(page.enc, (page.slotOffset[i] as number) + HASH_BYTES);
 }
 
-const EMPTY_CHILD: ChildRef = { kind: KIND_EMPTY, hash: new Uint8Array(HASH_BYTES), version: 0 };
+export interface PageSlot {
+  kind: ChildKind;
+  hash: Uint8Array;
+  version: number;
+}
+
+/**
+ * Encodes a page from its 16 slots and the hashes of its internal binary nodes (`inner[h]` for
+ * each h set in `innerInternalMask`). Writes into `out` if given (exactly `pageSize` bytes).
+ */
+export function encodePage(
+  slots: readonly PageSlot[],
+  inner: readonly (Uint8Array | undefined)[],
+  out?: Uint8Array,
+): Uint8Array {
+  let present = 0;
+  let leaves = 0;
+  for (let i = 0; i < 16; i++) {
+    const s = slots[i] as PageSlot;
+    if (s.kind === KIND_EMPTY) continue;
+    present |= slotBit(i);
+    if (s.kind === KIND_LEAF) leaves |= slotBit(i);
+  }
+  const innerMask = innerInternalMask(present, leaves);
+  const b = out ?? new Uint8Array(pageSize(present, innerMask));
+  b[0] = NODE_TAG_PAGE;
+  b[1] = present >>> 8;
+  b[2] = present & 0xff;
+  b[3] = leaves >>> 8;
+  b[4] = leaves & 0xff;
+  let o = 5;
+  for (let i = 0; i < 16; i++) {
+    const s = slots[i] as PageSlot;
+    if (s.kind === KIND_EMPTY) continue;
+    b.set(s.hash, o);
+    writeU64(b, o + HASH_BYTES, s.version);
+    o += HASH_BYTES + 8;
+  }
+  for (let h = 1; h < 16; h++) {
+    if ((innerMask & (1 << h)) === 0) continue;
+    const hash = inner[h];
+    if (hash === undefined) throw new FatalError("STATE_CORRUPT_NODE", `inner node ${h} has no hash`);
+    b.set(hash, o);
+    o += HASH_BYTES;
+  }
+  return b;
+}
+
+/** The 4 key-hash bits at `depth` (a multiple of 4): the slot a key takes in the page there. */
+export function nibbleAt(keyHash: Uint8Array, depth: number): number {
+  const byte = keyHash[depth >> 3] as number;
+  return (depth & 4) === 0 ? byte >>> 4 : byte & 0x0f;
+}
+
+/**
+ * Node key of slot `nibble` of the page at `depth` whose path is the first `depth` bits of `path`
+ * (the slot's position is depth + 4).
+ */
+export function slotNodeKey(version: number, depth: number, path: Uint8Array, nibble: number): Uint8Array {
+  const out = makeNodeKey(version, depth + 4, path);
+  const idx = 10 + (depth >> 3);
+  out[idx] = (depth & 4) === 0 ? nibble << 4 : ((out[idx] as number) & 0xf0) | nibble;
+  return out;
+}
 
 function corrupt(msg: string): never {
   throw new FatalError("STATE_CORRUPT_NODE", msg);
 }
 
-/** Strict decoding; throws FatalError STATE_CORRUPT_NODE on anything `encode*` would not produce. */
+/** A leaf record's key and value (views into `b`); throws STATE_CORRUPT_NODE if it is not one. */
+export function decodeLeaf(b: Uint8Array): { key: Uint8Array; value: Uint8Array } {
+  if (b.length < 9 || b[0] !== NODE_TAG_LEAF) corrupt("expected a leaf record");
+  const kl = readU32(b, 1);
+  if (5 + kl + 4 > b.length) corrupt("truncated leaf key");
+  const vl = readU32(b, 5 + kl);
+  if (9 + kl + vl !== b.length) corrupt("leaf length mismatch");
+  return { key: b.subarray(5, 5 + kl), value: b.subarray(9 + kl) };
+}
+
+/** Strict decoding of either record; throws FatalError STATE_CORRUPT_NODE on anything else. */
 export function decodeNode(b: Uint8Array): DecodedNode {
   if (b.length < 1) corrupt("empty node record");
-  if (b[0] === NODE_TAG_LEAF) {
-    if (b.length < 9) corrupt("truncated leaf");
-    const kl = readU32(b, 1);
-    if (5 + kl + 4 > b.length) corrupt("truncated leaf key");
-    const vl = readU32(b, 5 + kl);
-    if (9 + kl + vl !== b.length) corrupt("leaf length mismatch");
-    return { type: "leaf", key: b.subarray(5, 5 + kl), value: b.subarray(9 + kl) };
-  }
-  if (b[0] === NODE_TAG_INTERNAL) {
-    // internalKinds checks the kinds, canonical form and exact length, so the reads stay in bounds.
-    const kinds = internalKinds(b);
-    let o = 2;
-    const read = (kind: number): ChildRef => {
-      if (kind === KIND_EMPTY) return EMPTY_CHILD;
-      const ref: ChildRef = {
-        kind: kind as ChildKind,
-        hash: b.subarray(o, o + HASH_BYTES),
-        version: readU64(b, o + HASH_BYTES),
-      };
-      o += HASH_BYTES + 8;
-      return ref;
-    };
-    const left = read(kinds & 3);
-    return { type: "internal", left, right: read((kinds >> 2) & 3) };
+  if (b[0] === NODE_TAG_LEAF) return { type: "leaf", ...decodeLeaf(b) };
+  if (b[0] === NODE_TAG_PAGE) {
+    const page = parsePage(b);
+    const slots: PageSlot[] = [];
+    for (let i = 0; i < 16; i++) {
+      const o = page.slotOffset[i] as number;
+      if (o < 0) slots.push({ kind: KIND_EMPTY, hash: new Uint8Array(HASH_BYTES), version: 0 });
+      else
+        slots.push({
+          kind: (page.leaves & slotBit(i)) !== 0 ? KIND_LEAF : KIND_INTERNAL,
+          hash: b.subarray(o, o + HASH_BYTES),
+          version: slotVersion(page, i),
+        });
+    }
+    const inner: Array<Uint8Array | null> = [];
+    for (let h = 0; h < 16; h++) {
+      const o = page.innerOffset[h] as number;
+      inner.push(o < 0 ? null : b.subarray(o, o + HASH_BYTES));
+    }
+    return { type: "page", slots, inner };
   }
   return corrupt(`unknown node tag ${b[0]}`);
 }

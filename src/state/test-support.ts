@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { bitAt, compareBytes, EMPTY_HASH, type HashFn, internalHash, leafHash } from "./hashing.js";
 import type { MemoryNodeStore } from "./memory-store.js";
-import { decodeNode, KIND_EMPTY, makeNodeKey } from "./node.js";
+import { decodeNode, KIND_EMPTY, KIND_INTERNAL, KIND_LEAF, slotNodeKey } from "./node.js";
 
 export const sha256: HashFn = (d) => new Uint8Array(createHash("sha256").update(d).digest());
 export const sm3: HashFn = (d) => new Uint8Array(createHash("sm3").update(d).digest());
@@ -46,7 +46,8 @@ export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 /**
  * All node keys reachable from `rootKey` (throws if one is missing), checking along the way that
- * leaves sit at the position of their key hash's prefix.
+ * leaves sit at the position of their key hash's prefix, that each slot's kind and hash match the
+ * record it points to, and that each page stores exactly the hashes of its internal binary nodes.
  */
 export function reachable(
   hash: HashFn,
@@ -55,7 +56,8 @@ export function reachable(
   into = new Set<string>(),
 ): Set<string> {
   if (rootKey === null) return into;
-  const walk = (nodeKey: Uint8Array, depth: number, path: Uint8Array): void => {
+  /** Returns the record's kind and hash. */
+  const walk = (nodeKey: Uint8Array, depth: number, path: Uint8Array): [number, Uint8Array] => {
     const enc = store.getNode(nodeKey);
     if (enc === undefined) throw new Error(`missing node ${hex(nodeKey)}`);
     into.add(hex(nodeKey));
@@ -64,18 +66,38 @@ export function reachable(
       const kh = hash(node.key);
       for (let i = 0; i < depth; i++)
         if (bitAt(kh, i) !== bitAt(path, i)) throw new Error("leaf off its path");
-      return;
+      return [KIND_LEAF, leafHash(hash, kh, hash(node.value))];
     }
-    for (const [bit, c] of [
-      [0, node.left],
-      [1, node.right],
-    ] as const) {
-      if (c.kind === KIND_EMPTY) continue;
-      const childPath = makeNodeKey(0, depth + 1, path, bit).subarray(10);
+    const kinds: number[] = new Array(32).fill(KIND_EMPTY);
+    const hashes: Uint8Array[] = new Array(32).fill(EMPTY_HASH);
+    node.slots.forEach((slot, nibble) => {
+      if (slot.kind === KIND_EMPTY) return;
+      const childKey = slotNodeKey(slot.version, depth, path, nibble);
       const full = new Uint8Array(32);
-      full.set(childPath);
-      walk(makeNodeKey(c.version, depth + 1, full), depth + 1, full);
+      full.set(childKey.subarray(10));
+      const [kind, h] = walk(childKey, depth + 4, full);
+      if (kind !== slot.kind || hex(h) !== hex(slot.hash)) throw new Error("slot does not match its record");
+      kinds[16 + nibble] = kind;
+      hashes[16 + nibble] = h;
+    });
+    for (let h = 15; h >= 1; h--) {
+      const [kl, kr] = [kinds[2 * h] as number, kinds[2 * h + 1] as number];
+      if (kl === KIND_EMPTY && kr !== KIND_INTERNAL)
+        [kinds[h], hashes[h]] = [kr, hashes[2 * h + 1] as Uint8Array];
+      else if (kr === KIND_EMPTY && kl !== KIND_INTERNAL)
+        [kinds[h], hashes[h]] = [kl, hashes[2 * h] as Uint8Array];
+      else {
+        kinds[h] = KIND_INTERNAL;
+        hashes[h] = internalHash(hash, hashes[2 * h] as Uint8Array, hashes[2 * h + 1] as Uint8Array);
+      }
+      const stored = node.inner[h];
+      if ((kinds[h] === KIND_INTERNAL) !== (stored !== null))
+        throw new Error(`inner node ${h}: stored iff internal`);
+      if (stored !== null && stored !== undefined && hex(stored) !== hex(hashes[h] as Uint8Array))
+        throw new Error(`inner node ${h}: wrong hash`);
     }
+    if (kinds[1] !== KIND_INTERNAL) throw new Error("a page with fewer than two keys below it");
+    return [KIND_INTERNAL, hashes[1] as Uint8Array];
   };
   walk(rootKey, 0, new Uint8Array(32));
   return into;

@@ -5,7 +5,16 @@ import fc from "fast-check";
 import { InvalidInputError } from "../errors/index.js";
 import { EMPTY_HASH, type HashFn } from "./hashing.js";
 import { MemoryNodeStore } from "./memory-store.js";
-import { decodeNode, encodeInternal, encodeLeaf, makeNodeKey, nodeKeyVersion } from "./node.js";
+import {
+  decodeNode,
+  encodeLeaf,
+  encodePage,
+  KIND_EMPTY,
+  KIND_LEAF,
+  makeNodeKey,
+  nodeKeyVersion,
+  slotNodeKey,
+} from "./node.js";
 import { deepHash, HASHES, hex, reachable, referenceRoot, sha256 } from "./test-support.js";
 import { type StateChange, StateTrie } from "./trie.js";
 import { verifyStateProof } from "./verify.js";
@@ -242,17 +251,33 @@ describe("StateTrie", () => {
   });
 
   it("encodes nodes and node keys as documented", () => {
-    const nk = makeNodeKey(0x0102030405, 11, Uint8Array.of(0xff, 0xff, 0xff));
-    assert.equal(hex(nk), "0000000102030405000bffe0");
+    const nk = makeNodeKey(0x0102030405, 12, Uint8Array.of(0xff, 0xff, 0xff));
+    assert.equal(hex(nk), "0000000102030405000cfff0");
+    // Slot 0xa of the page at depth 12 whose path starts 0xfff: depth 16, path 0xfffa.
+    assert.equal(hex(slotNodeKey(7, 12, Uint8Array.of(0xff, 0xf0), 0xa)), "00000000000000070010fffa");
     assert.equal(hex(encodeLeaf(Uint8Array.of(0xaa), Uint8Array.of(0xbb, 0xcc))), "0000000001aa00000002bbcc");
-    const h = new Uint8Array(32).fill(7);
-    const enc = encodeInternal({ kind: 2, hash: h, version: 3 }, { kind: 0, hash: h, version: 0 });
-    assert.equal(hex(enc), `0102${"07".repeat(32)}0000000000000003`);
-    assert.equal(decodeNode(enc).type, "internal");
-    assert.throws(() => decodeNode(Uint8Array.of(1, 0)), { code: "STATE_CORRUPT_NODE" });
-    assert.throws(() => decodeNode(Uint8Array.of(1, 1 | (0 << 2))), { code: "STATE_CORRUPT_NODE" });
-    assert.throws(() => decodeNode(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 1)), {
-      code: "STATE_CORRUPT_NODE",
-    });
+    // A page with leaves in slots 0 and 15: only its own binary node (1) is internal.
+    const slots = Array.from({ length: 16 }, () => ({
+      kind: KIND_EMPTY as 0 | 1 | 2,
+      hash: EMPTY_HASH,
+      version: 0,
+    }));
+    slots[0] = { kind: KIND_LEAF, hash: new Uint8Array(32).fill(7), version: 3 };
+    slots[15] = { kind: KIND_LEAF, hash: new Uint8Array(32).fill(8), version: 4 };
+    const inner: Uint8Array[] = [];
+    inner[1] = new Uint8Array(32).fill(9);
+    const enc = encodePage(slots, inner);
+    assert.equal(
+      hex(enc),
+      `0280018001${"07".repeat(32)}0000000000000003${"08".repeat(32)}0000000000000004${"09".repeat(32)}`,
+    );
+    const page = decodeNode(enc);
+    assert.equal(page.type, "page");
+    const corrupt = { code: "STATE_CORRUPT_NODE" };
+    assert.throws(() => decodeNode(enc.subarray(0, enc.length - 1)), corrupt); // length
+    assert.throws(() => decodeNode(Uint8Array.of(2, 0x80, 0, 0x80, 0, ...enc.subarray(5, 45))), corrupt); // a lone leaf
+    assert.throws(() => decodeNode(Uint8Array.of(2, 0x80, 0x01, 0x80, 0x02, ...enc.subarray(5))), corrupt); // leaf not present
+    assert.throws(() => decodeNode(Uint8Array.of(1, 0)), corrupt); // the binary record of storage format 1
+    assert.throws(() => decodeNode(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 1)), corrupt);
   });
 });

@@ -1,19 +1,23 @@
 /**
- * Binary sparse Merkle trie with leaf shortcuts and versioned node keys (ADR 0004).
+ * Binary sparse Merkle trie with leaf shortcuts and versioned node keys (ADR 0004), stored in
+ * pages of four binary levels (ADR 0019, node.ts).
  *
  * Keys are placed by keyHash = H(key) (256 bits, MSB first). A subtree holding no key is EMPTY
  * (32 zero bytes); a subtree holding exactly one key is that key's leaf, stored at the highest
  * position (shortest prefix) where it is alone; every other subtree is an internal node. The
  * shape, hence the root, is a pure function of the key/value set.
  *
- * Nodes are immutable once written and stored under versioned node keys (see node.ts); an update
- * at version v writes only new nodes (keyed with v) and reports which nodes of the base tree it
- * replaced (`staleNodeKeys`), so that old roots stay readable until those are pruned.
+ * Records (pages and leaves) are immutable once written and stored under versioned node keys; an
+ * update at version v writes only new records (keyed with v) and reports which records of the base
+ * tree it replaced (`staleNodeKeys`), so that old roots stay readable until those are pruned.
+ *
+ * Positions: a record sits at a depth that is a multiple of 4. A leaf is stored at the slot of the
+ * page whose subtree holds it (or at the root); inside that page, the binary hashing lifts it to
+ * the highest position where it is alone, exactly as the binary specification says.
  */
 import { allocBytes } from "../codec/alloc.js";
 import { FatalError, InvalidInputError, NotFoundError } from "../errors/index.js";
 import {
-  bitAt,
   bytesEqual,
   compareBytes,
   EMPTY_HASH,
@@ -25,21 +29,29 @@ import {
 } from "./hashing.js";
 import {
   assertVersion,
-  type ChildRef,
-  childVersion,
-  decodeNode,
-  internalKinds,
-  internalSize,
+  decodeLeaf,
+  encodePage,
+  HEAP_SLOTS,
+  innerInternalMask,
   isValidNodeKey,
   KIND_EMPTY,
   KIND_INTERNAL,
   KIND_LEAF,
   leafSize,
   makeNodeKey,
+  NODE_TAG_LEAF,
+  nibbleAt,
   nodeKeyDepth,
   nodeKeyPath,
   nodeKeyVersion,
-  writeInternal,
+  type PageSlot,
+  type PageView,
+  pageSize,
+  parsePage,
+  popcount16,
+  slotBit,
+  slotNodeKey,
+  slotVersion,
   writeLeaf,
 } from "./node.js";
 import type { StateProof } from "./proof.js";
@@ -70,21 +82,22 @@ export interface TrieUpdate {
 }
 
 /**
- * A subtree during an update. One shape for every kind, so that the hot paths stay monomorphic.
- * Leaves are "floating" until their final position is known.
+ * The content of a slot position during an update: EMPTY, a leaf, or a page (kind internal). One
+ * shape for every kind, so that the hot paths stay monomorphic. Leaves are "floating" until
+ * their final position is known.
  */
 interface Sub {
   kind: 0 | 1 | 2;
   /** EMPTY_HASH for kind 0. */
   hash: Uint8Array;
-  /** Version of an existing node (its node key's); unused for a new leaf and for EMPTY. */
+  /** Version of an existing record (its node key's); unused for a new leaf and for EMPTY. */
   version: number;
   /**
-   * Node key of an existing node. Null for EMPTY, for a new leaf, and for an unchanged sibling
-   * until it is needed (a sibling leaf that is lifted gets one then).
+   * Node key of an existing record. Null for EMPTY, for a new leaf, and for an unchanged slot
+   * until it is needed (a leaf that is lifted out of its page gets one then).
    */
   nodeKey: Uint8Array | null;
-  /** Position of an existing node; -1 for a new leaf. */
+  /** Position (a multiple of 4) of an existing record; -1 for a new leaf. */
   depth: number;
   /** Encoded record of a leaf, if already known (always set for a new leaf). */
   encoded: Uint8Array | null;
@@ -117,11 +130,16 @@ interface Ctx {
   stale: Uint8Array[];
 }
 
+const EMPTY_SLOT: PageSlot = { kind: KIND_EMPTY, hash: EMPTY_HASH, version: 0 };
+
 export class StateTrie {
   private readonly hash: HashFn;
   private readonly reader: NodeReader;
   /** Input of the leaf and internal hashes (prefix || 32 bytes || 32 bytes), reused. */
   private readonly scratch = new Uint8Array(1 + 2 * HASH_BYTES);
+  /** Kinds and hashes of a page's binary nodes (heap order, 1..31) while it is written. */
+  private readonly heapKinds = new Uint8Array(32);
+  private readonly heapHashes: Uint8Array[] = new Array<Uint8Array>(32).fill(EMPTY_HASH);
 
   /**
    * `hash` is called synchronously and must not keep a reference to its input (the trie reuses
@@ -133,9 +151,9 @@ export class StateTrie {
   }
 
   /**
-   * Apply `changes` to the tree rooted at `baseRootKey` (null = empty), creating nodes at
+   * Apply `changes` to the tree rooted at `baseRootKey` (null = empty), creating records at
    * `version`, which must be greater than the version of `baseRootKey`. Duplicate keys: the
-   * last change wins. Reads each affected node once; writes each new node once.
+   * last change wins. Reads each affected record once; writes each new record once.
    */
   update(baseRootKey: Uint8Array | null, version: number, changes: StateChange[]): TrieUpdate {
     assertVersion(version);
@@ -150,7 +168,6 @@ export class StateTrie {
     const prepared = this.prepare(changes);
     const ctx: Ctx = { version, newNodes: [], stale: [] };
     const base = baseRootKey === null ? EMPTY_SUB : this.rootSub(baseRootKey, "update");
-    const pfx = prepared.length > 0 ? (prepared[0] as Prepared).keyHash : EMPTY_HASH;
     const result = this.updateAt(ctx, 0, base, prepared, 0, prepared.length);
     if (result.kind === KIND_EMPTY) {
       return {
@@ -162,7 +179,7 @@ export class StateTrie {
     }
     let rootNodeKey: Uint8Array;
     if (result.kind === KIND_LEAF) {
-      const refVersion = this.materialize(ctx, result, 0, pfx);
+      const refVersion = this.materialize(ctx, result, 0);
       rootNodeKey =
         result.nodeKey !== null && result.depth === 0
           ? result.nodeKey
@@ -185,14 +202,21 @@ export class StateTrie {
     if (rootKey === null) return undefined;
     this.checkRootKey(rootKey);
     const keyHash = this.hash(key);
-    let nodeKey = rootKey;
-    for (let depth = 0; ; depth++) {
-      const node = decodeNode(this.load(nodeKey, "get"));
-      if (node.type === "leaf") return bytesEqual(node.key, key) ? node.value.slice() : undefined;
-      const child = bitAt(keyHash, depth) === 0 ? node.left : node.right;
-      if (child.kind === KIND_EMPTY) return undefined;
-      nodeKey = makeNodeKey(child.version, depth + 1, keyHash);
+    let enc = this.load(rootKey, "get");
+    for (let depth = 0; enc[0] !== NODE_TAG_LEAF; depth += 4) {
+      const page = parsePage(enc);
+      const n = nibbleAt(keyHash, depth);
+      if ((page.present & slotBit(n)) === 0) return undefined;
+      const childKey = slotNodeKey(slotVersion(page, n), depth, keyHash, n);
+      if ((page.leaves & slotBit(n)) !== 0) {
+        const leaf = decodeLeaf(this.load(childKey, "get"));
+        return bytesEqual(leaf.key, key) ? leaf.value.slice() : undefined;
+      }
+      enc = this.load(childKey, "get");
+      parsePage(enc); // a page slot must hold a page
     }
+    const leaf = decodeLeaf(enc);
+    return bytesEqual(leaf.key, key) ? leaf.value.slice() : undefined;
   }
 
   /** Proof of inclusion (key present) or non-inclusion (absent) under the tree at `rootKey`. */
@@ -203,18 +227,27 @@ export class StateTrie {
     if (rootKey === null) return { siblings, leaf: null };
     this.checkRootKey(rootKey);
     const keyHash = this.hash(key);
-    let nodeKey = rootKey;
-    for (let depth = 0; ; depth++) {
-      const node = decodeNode(this.load(nodeKey, "prove"));
-      if (node.type === "leaf") {
-        return { siblings, leaf: { keyHash: this.hash(node.key), valueHash: this.hash(node.value) } };
+    let enc = this.load(rootKey, "prove");
+    if (enc[0] === NODE_TAG_LEAF) return { siblings, leaf: this.proofLeaf(enc) };
+    for (let depth = 0; ; depth += 4) {
+      const page = parsePage(enc);
+      const n = nibbleAt(keyHash, depth);
+      // Walk the page's four binary levels: each pushes the sibling of the side taken.
+      let h = 1;
+      for (let j = 0; j < 4; j++) {
+        const bit = (n >> (3 - j)) & 1;
+        const child = 2 * h + bit;
+        siblings.push(heapHash(page, 2 * h + 1 - bit).slice());
+        const kind = heapKind(page, child);
+        if (kind === KIND_EMPTY) return { siblings, leaf: null };
+        if (kind === KIND_LEAF) {
+          const slot = loneSlot(page.present & (HEAP_SLOTS[child] as number));
+          const leafKey = slotNodeKey(slotVersion(page, slot), depth, keyHash, slot);
+          return { siblings, leaf: this.proofLeaf(this.load(leafKey, "prove")) };
+        }
+        h = child;
       }
-      const bit = bitAt(keyHash, depth);
-      const child = bit === 0 ? node.left : node.right;
-      const sibling = bit === 0 ? node.right : node.left;
-      siblings.push(sibling.kind === KIND_EMPTY ? EMPTY_HASH.slice() : sibling.hash.slice());
-      if (child.kind === KIND_EMPTY) return { siblings, leaf: null };
-      nodeKey = makeNodeKey(child.version, depth + 1, keyHash);
+      enc = this.load(slotNodeKey(slotVersion(page, n), depth, keyHash, n), "prove");
     }
   }
 
@@ -244,15 +277,20 @@ export class StateTrie {
     return enc;
   }
 
+  private proofLeaf(enc: Uint8Array): { keyHash: Uint8Array; valueHash: Uint8Array } {
+    const leaf = decodeLeaf(enc);
+    return { keyHash: this.hash(leaf.key), valueHash: this.hash(leaf.value) };
+  }
+
   private rootSub(rootKey: Uint8Array, op: "update" | "get"): Sub {
     const enc = this.load(rootKey, op);
-    const node = decodeNode(enc);
     const version = nodeKeyVersion(rootKey);
-    if (node.type === "leaf") {
-      const keyHash = this.hash(node.key);
+    if (enc[0] === NODE_TAG_LEAF) {
+      const leaf = decodeLeaf(enc);
+      const keyHash = this.hash(leaf.key);
       return {
         kind: KIND_LEAF,
-        hash: this.hashPair(LEAF_PREFIX, keyHash, this.hash(node.value)),
+        hash: this.hashPair(LEAF_PREFIX, keyHash, this.hash(leaf.value)),
         version,
         nodeKey: rootKey,
         depth: 0,
@@ -262,7 +300,7 @@ export class StateTrie {
     }
     return {
       kind: KIND_INTERNAL,
-      hash: this.hashPair(INTERNAL_PREFIX, childHash(node.left), childHash(node.right)),
+      hash: heapHash(parsePage(enc), 1),
       version,
       nodeKey: rootKey,
       depth: 0,
@@ -325,10 +363,10 @@ export class StateTrie {
     };
   }
 
-  /** The subtree at `depth` after applying changes[lo, hi) (all sharing the position's prefix). */
+  /** The slot position at `depth` after applying changes[lo, hi) (all sharing its prefix). */
   private updateAt(ctx: Ctx, depth: number, existing: Sub, ch: Prepared[], lo: number, hi: number): Sub {
     if (lo === hi) return existing;
-    if (existing.kind === KIND_INTERNAL) return this.updateInternal(ctx, depth, existing, ch, lo, hi);
+    if (existing.kind === KIND_INTERNAL) return this.updatePage(ctx, depth, existing, ch, lo, hi);
 
     const leaves: Sub[] = [];
     if (existing.kind === KIND_EMPTY) {
@@ -341,8 +379,7 @@ export class StateTrie {
 
     // Existing leaf: merge it with the changes, in key-hash order.
     const enc = existing.encoded ?? this.load(existing.nodeKey as Uint8Array, "update");
-    const node = decodeNode(enc);
-    if (node.type !== "leaf") throw new FatalError("STATE_CORRUPT_NODE", "expected a leaf record");
+    const node = decodeLeaf(enc);
     const keyHash = existing.keyHash ?? this.hash(node.key);
     let keepOld = true;
     let oldPos = -1;
@@ -371,76 +408,125 @@ export class StateTrie {
     return this.build(ctx, depth, leaves, 0, leaves.length);
   }
 
-  /** An existing internal node: descend into the sides that have changes. */
-  private updateInternal(
-    ctx: Ctx,
-    depth: number,
-    existing: Sub,
-    ch: Prepared[],
-    lo: number,
-    hi: number,
-  ): Sub {
+  /** An existing page: descend into the slots that have changes. */
+  private updatePage(ctx: Ctx, depth: number, existing: Sub, ch: Prepared[], lo: number, hi: number): Sub {
     const nodeKey = existing.nodeKey as Uint8Array;
-    const enc = this.load(nodeKey, "update");
-    const kinds = internalKinds(enc);
-    const lk = kinds & 3;
-    const rk = kinds >> 2;
+    const page = parsePage(this.load(nodeKey, "update"));
     const pfx = (ch[lo] as Prepared).keyHash;
     const markNew = ctx.newNodes.length;
     const markStale = ctx.stale.length;
     ctx.stale.push(nodeKey);
-    let mid = lo;
-    while (mid < hi && bitAt((ch[mid] as Prepared).keyHash, depth) === 0) mid++;
-    const leftOld = childSub(enc, 2, lk, depth + 1, pfx, 0, lo < mid);
-    const rightOld = childSub(enc, lk === KIND_EMPTY ? 2 : 2 + CHILD_BYTES, rk, depth + 1, pfx, 1, mid < hi);
-    const left = this.updateAt(ctx, depth + 1, leftOld, ch, lo, mid);
-    const right = this.updateAt(ctx, depth + 1, rightOld, ch, mid, hi);
-    if (left === leftOld && right === rightOld) {
-      ctx.newNodes.length = markNew;
-      ctx.stale.length = markStale;
-      return existing;
+    const slots: Sub[] = new Array(16);
+    let changed = 0;
+    let i = lo;
+    for (let n = 0; n < 16; n++) {
+      let j = i;
+      while (j < hi && nibbleAt((ch[j] as Prepared).keyHash, depth) === n) j++;
+      const old = slotSub(page, n, depth, pfx, j > i);
+      if (j > i) {
+        const r = this.updateAt(ctx, depth + 4, old, ch, i, j);
+        if (r !== old) changed |= slotBit(n);
+        slots[n] = r;
+      } else slots[n] = old;
+      i = j;
     }
-    // An untouched sibling leaf whose other side emptied is lifted, hence moved: it needs its key.
-    if (left.kind === KIND_EMPTY && right.kind === KIND_LEAF && right.nodeKey === null && right.depth >= 0)
-      right.nodeKey = makeNodeKey(right.version, depth + 1, pfx, 1);
-    if (right.kind === KIND_EMPTY && left.kind === KIND_LEAF && left.nodeKey === null && left.depth >= 0)
-      left.nodeKey = makeNodeKey(left.version, depth + 1, pfx, 0);
-    const result = this.combine(ctx, depth, pfx, left, right);
-    if (result.kind === KIND_INTERNAL && bytesEqual(result.hash, existing.hash)) {
-      // Same hash = same key/value set below = same shape: keep the existing nodes.
-      ctx.newNodes.length = markNew;
-      ctx.stale.length = markStale;
-      return existing;
+    if (changed !== 0) {
+      const result = this.writePage(ctx, depth, pfx, slots, page, changed);
+      // Same hash = same key/value set below = same shape: keep the existing records.
+      if (result.kind !== KIND_INTERNAL || !bytesEqual(result.hash, existing.hash)) return result;
     }
-    return result;
+    ctx.newNodes.length = markNew;
+    ctx.stale.length = markStale;
+    return existing;
   }
 
-  /** Canonical subtree at `depth` holding exactly `leaves[lo, hi)` (sorted by key hash). */
+  /** Canonical content of the slot position at `depth` holding exactly `leaves[lo, hi)` (sorted). */
   private build(ctx: Ctx, depth: number, leaves: Sub[], lo: number, hi: number): Sub {
     if (lo === hi) return EMPTY_SUB;
     if (hi - lo === 1) return leaves[lo] as Sub;
     if (depth >= KEY_BITS)
       throw new FatalError("STATE_KEY_HASH_COLLISION", "two keys share a 256-bit key hash");
-    let mid = lo;
-    while (mid < hi && bitAt((leaves[mid] as Sub).keyHash as Uint8Array, depth) === 0) mid++;
-    const left = this.build(ctx, depth + 1, leaves, lo, mid);
-    const right = this.build(ctx, depth + 1, leaves, mid, hi);
-    return this.combine(ctx, depth, (leaves[lo] as Sub).keyHash as Uint8Array, left, right);
+    const slots: Sub[] = new Array(16);
+    let i = lo;
+    for (let n = 0; n < 16; n++) {
+      let j = i;
+      while (j < hi && nibbleAt((leaves[j] as Sub).keyHash as Uint8Array, depth) === n) j++;
+      slots[n] = this.build(ctx, depth + 4, leaves, i, j);
+      i = j;
+    }
+    return this.writePage(ctx, depth, (leaves[lo] as Sub).keyHash as Uint8Array, slots, null, 0xffff);
   }
 
-  /** Parent at `depth` of `left`/`right`; lifts a lone leaf, otherwise writes an internal node. */
-  private combine(ctx: Ctx, depth: number, pfx: Uint8Array, left: Sub, right: Sub): Sub {
-    if (left.kind === KIND_EMPTY && right.kind !== KIND_INTERNAL) return right;
-    if (right.kind === KIND_EMPTY && left.kind !== KIND_INTERNAL) return left;
-    const lv = this.materialize(ctx, left, depth + 1, pfx);
-    const rv = this.materialize(ctx, right, depth + 1, pfx);
-    const encoded = allocBytes(internalSize(left.kind, right.kind));
-    writeInternal(encoded, left.kind, left.hash, lv, right.kind, right.hash, rv);
+  /**
+   * The page at `depth` with these 16 slots: EMPTY if all are, the leaf itself if it is alone
+   * (it lifts into the parent's slot), otherwise a new page record. `old` is the page it
+   * replaces, whose inner hashes are reused above the slots in `changed` (a mask) that did not change.
+   */
+  private writePage(
+    ctx: Ctx,
+    depth: number,
+    pfx: Uint8Array,
+    slots: Sub[],
+    old: PageView | null,
+    changed: number,
+  ): Sub {
+    let present = 0;
+    let leaves = 0;
+    for (let n = 0; n < 16; n++) {
+      const kind = (slots[n] as Sub).kind;
+      if (kind === KIND_EMPTY) continue;
+      present |= slotBit(n);
+      if (kind === KIND_LEAF) leaves |= slotBit(n);
+    }
+    if (present === 0) return EMPTY_SUB;
+    if (leaves === present && popcount16(present) === 1) {
+      const lone = slots[loneSlot(present)] as Sub;
+      // An existing leaf lifted out of this page moves, so it needs its old key to mark it stale.
+      if (lone.nodeKey === null && lone.depth >= 0)
+        lone.nodeKey = slotNodeKey(lone.version, depth, pfx, loneSlot(present));
+      return lone;
+    }
+    const refs: PageSlot[] = new Array(16);
+    const kinds = this.heapKinds;
+    const hashes = this.heapHashes;
+    for (let n = 0; n < 16; n++) {
+      const s = slots[n] as Sub;
+      kinds[16 + n] = s.kind;
+      hashes[16 + n] = s.hash;
+      refs[n] =
+        s.kind === KIND_EMPTY
+          ? EMPTY_SLOT
+          : { kind: s.kind, hash: s.hash, version: this.materialize(ctx, s, depth + 4) };
+    }
+    // The binary nodes inside the page, bottom-up, as the binary specification combines them.
+    for (let h = 15; h >= 1; h--) {
+      const l = 2 * h;
+      const r = l + 1;
+      const kl = kinds[l] as number;
+      const kr = kinds[r] as number;
+      if (kl === KIND_EMPTY && kr !== KIND_INTERNAL) {
+        kinds[h] = kr;
+        hashes[h] = hashes[r] as Uint8Array;
+      } else if (kr === KIND_EMPTY && kl !== KIND_INTERNAL) {
+        kinds[h] = kl;
+        hashes[h] = hashes[l] as Uint8Array;
+      } else {
+        kinds[h] = KIND_INTERNAL;
+        const at =
+          old !== null && (changed & (HEAP_SLOTS[h] as number)) === 0 ? (old.innerOffset[h] as number) : -1;
+        hashes[h] =
+          at >= 0
+            ? old!.enc.subarray(at, at + HASH_BYTES)
+            : this.hashPair(INTERNAL_PREFIX, hashes[l] as Uint8Array, hashes[r] as Uint8Array);
+      }
+    }
+    const encoded = allocBytes(pageSize(present, innerInternalMask(present, leaves)));
+    encodePage(refs, hashes, encoded);
     const nodeKey = makeNodeKey(ctx.version, depth, pfx);
     ctx.newNodes.push([nodeKey, encoded]);
     return {
       kind: KIND_INTERNAL,
-      hash: this.hashPair(INTERNAL_PREFIX, left.hash, right.hash),
+      hash: hashes[1] as Uint8Array,
       version: ctx.version,
       nodeKey,
       depth,
@@ -450,14 +536,12 @@ export class StateTrie {
   }
 
   /** Fix `sub` at position `depth`; returns the version its parent records for it. */
-  private materialize(ctx: Ctx, sub: Sub, depth: number, pfx: Uint8Array): number {
+  private materialize(ctx: Ctx, sub: Sub, depth: number): number {
     if (sub.kind === KIND_EMPTY) return 0;
     if (sub.kind === KIND_INTERNAL || sub.depth === depth) return sub.version;
     // A new leaf, or an existing one moving to another position: (re)write it under the new key.
-    let path: Uint8Array;
-    if (sub.keyHash !== null) path = sub.keyHash;
-    else if (sub.nodeKey !== null && depth <= sub.depth) path = nodeKeyPath(sub.nodeKey);
-    else path = pfx; // unreachable: a leaf moving down has been loaded (keyHash known)
+    // A leaf moving down has been loaded (keyHash known); one moving up has a longer path.
+    const path = sub.keyHash ?? nodeKeyPath(sub.nodeKey as Uint8Array);
     const encoded = sub.encoded ?? this.load(sub.nodeKey as Uint8Array, "update");
     ctx.newNodes.push([makeNodeKey(ctx.version, depth, path), encoded]);
     if (sub.nodeKey !== null) ctx.stale.push(sub.nodeKey);
@@ -465,33 +549,46 @@ export class StateTrie {
   }
 }
 
-const CHILD_BYTES = HASH_BYTES + 8;
+/** Index of the one slot set in `mask`. */
+function loneSlot(mask: number): number {
+  return Math.clz32(mask) - 16;
+}
 
-function childHash(c: ChildRef): Uint8Array {
-  return c.kind === KIND_EMPTY ? EMPTY_HASH : c.hash;
+/** Kind of binary node `h` (1..31) of a parsed page. */
+function heapKind(page: PageView, h: number): number {
+  const p = page.present & (HEAP_SLOTS[h] as number);
+  if (p === 0) return KIND_EMPTY;
+  if ((p & page.leaves) === p && popcount16(p) === 1) return KIND_LEAF;
+  return KIND_INTERNAL;
+}
+
+/** Hash of binary node `h` (1..31) of a parsed page (a view into the record, or EMPTY_HASH). */
+function heapHash(page: PageView, h: number): Uint8Array {
+  const kind = heapKind(page, h);
+  if (kind === KIND_EMPTY) return EMPTY_HASH;
+  const at =
+    kind === KIND_LEAF
+      ? (page.slotOffset[loneSlot(page.present & (HEAP_SLOTS[h] as number))] as number)
+      : h >= 16
+        ? (page.slotOffset[h - 16] as number)
+        : (page.innerOffset[h] as number);
+  return page.enc.subarray(at, at + HASH_BYTES);
 }
 
 /**
- * The child of an internal record whose reference starts at `offset`, at position `depth`. Its
- * node key is made only if it will be loaded (`withKey`: the side has changes).
+ * Slot `n` of a parsed page at `depth`, as an update sees it. Its node key is made only if it
+ * will be loaded (`withKey`: the slot has changes).
  */
-function childSub(
-  enc: Uint8Array,
-  offset: number,
-  kind: number,
-  depth: number,
-  pfx: Uint8Array,
-  bit: number,
-  withKey: boolean,
-): Sub {
-  if (kind === KIND_EMPTY) return EMPTY_SUB;
-  const version = childVersion(enc, offset);
+function slotSub(page: PageView, n: number, depth: number, pfx: Uint8Array, withKey: boolean): Sub {
+  const at = page.slotOffset[n] as number;
+  if (at < 0) return EMPTY_SUB;
+  const version = slotVersion(page, n);
   return {
-    kind: kind as 1 | 2,
-    hash: enc.subarray(offset, offset + HASH_BYTES),
+    kind: (page.leaves & slotBit(n)) !== 0 ? KIND_LEAF : KIND_INTERNAL,
+    hash: page.enc.subarray(at, at + HASH_BYTES),
     version,
-    nodeKey: withKey ? makeNodeKey(version, depth, pfx, bit) : null,
-    depth,
+    nodeKey: withKey ? slotNodeKey(version, depth, pfx, n) : null,
+    depth: depth + 4,
     encoded: null,
     keyHash: null,
   };

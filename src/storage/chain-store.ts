@@ -7,6 +7,7 @@
  * Key layout (one-byte prefixes; heights as u64 big-endian so they sort numerically):
  *   'H'                     → head: encode([height, blockHash, stateRoot, rootNodeKey|null, time])
  *   'G'                     → genesis hash
+ *   'F'                     → storage format (u8), written with genesis: STORAGE_FORMAT
  *   'b' height              → block (canonical CBOR)
  *   'c' height              → commit certificate
  *   'r' height              → receipts: encode([receipt...])
@@ -50,6 +51,13 @@ export interface BlockWrite {
 const P = (c: string) => new Uint8Array([c.charCodeAt(0)]);
 const HEAD = P("H");
 const GENESIS = P("G");
+const FORMAT = P("F");
+
+/**
+ * The layout of the records above. 2: state-trie nodes are pages of four binary levels (ADR
+ * 0019). A store of format 1 (binary trie records, no 'F' record) cannot be read by this code.
+ */
+export const STORAGE_FORMAT = 2;
 
 /** A record key: one prefix byte, then `part` (a height, a transaction id, a state or node key). */
 function key(prefix: string, part?: Bytes): Bytes {
@@ -84,8 +92,27 @@ export class ChainStore {
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
       throw new FatalError("STORAGE_OPEN_FAILED", `cannot open the database at ${this.dir}: ${cause}`);
     }
+    try {
+      this.checkFormat();
+    } catch (err: unknown) {
+      await this.db.close();
+      throw err;
+    }
     const raw = this.db.getSync(HEAD);
     this.headCache = raw ? decodeHead(raw) : undefined;
+  }
+
+  /** A store written by another layout is refused before anything reads it. */
+  private checkFormat(): void {
+    if (this.db.getSync(GENESIS) === undefined) return; // a new store: the format comes with genesis
+    const raw = this.db.getSync(FORMAT);
+    const format = raw === undefined ? 1 : raw.length === 1 ? (raw[0] as number) : -1;
+    if (format !== STORAGE_FORMAT)
+      throw new FatalError(
+        "STORAGE_FORMAT_UNSUPPORTED",
+        `the database at ${this.dir} has storage format ${format}, this node reads format ${STORAGE_FORMAT}; move the data directory aside and start the node again: a node with peers syncs the chain from them`,
+        { format, supported: STORAGE_FORMAT },
+      );
   }
 
   async close(): Promise<void> {
@@ -106,6 +133,7 @@ export class ChainStore {
   ): Promise<void> {
     await this.writeAtomically((batch) => {
       batch.put(GENESIS, genesisHash);
+      batch.put(FORMAT, Uint8Array.of(STORAGE_FORMAT));
       this.addStateWrites(batch, write);
       batch.put(HEAD, encodeHead(write.head));
     });
