@@ -52,7 +52,7 @@ export interface ConsensusConfig {
 
 export const DEFAULT_CONFIG: NodeConfig = {
   api: { host: "127.0.0.1", port: 26657 },
-  blockIntervalMs: 25,
+  blockIntervalMs: 12,
   emptyBlocks: false,
   stateRetentionBlocks: 100_000,
   mempool: DEFAULT_MEMPOOL_LIMITS,
