@@ -308,6 +308,9 @@ export class ZlNode {
       hash: toHex(p.hash),
       txs: header.txCount,
       failed,
+      stateChanges: p.changes.length,
+      trieRecords: p.trie.newNodes.length,
+      ms: Math.round(seconds * 10_000) / 10,
     });
     this.bus.publish({
       height: header.height,
