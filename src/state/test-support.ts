@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { bitAt, compareBytes, EMPTY_HASH, type HashFn, internalHash, leafHash } from "./hashing.js";
 import type { MemoryNodeStore } from "./memory-store.js";
 import { decodeNode, KIND_EMPTY, KIND_INTERNAL, KIND_LEAF, slotNodeKey } from "./node.js";
+import type { StateChange } from "./trie.js";
 
 export const sha256: HashFn = (d) => new Uint8Array(createHash("sha256").update(d).digest());
 export const sm3: HashFn = (d) => new Uint8Array(createHash("sm3").update(d).digest());
@@ -43,6 +44,19 @@ export function referenceRoot(hash: HashFn, model: Map<string, [Uint8Array, Uint
 }
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+/** A key/value state as the tests model it: hex(key) → [key, value]. */
+export type Model = Map<string, [Uint8Array, Uint8Array]>;
+
+/** The model after `changes` (null deletes). */
+export function applyModel(model: Model, changes: StateChange[]): Model {
+  const next: Model = new Map(model);
+  for (const c of changes) {
+    if (c.value === null) next.delete(hex(c.key));
+    else next.set(hex(c.key), [c.key, c.value]);
+  }
+  return next;
+}
 
 /**
  * All node keys reachable from `rootKey` (throws if one is missing), checking along the way that

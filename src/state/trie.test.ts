@@ -15,20 +15,18 @@ import {
   nodeKeyVersion,
   slotNodeKey,
 } from "./node.js";
-import { deepHash, HASHES, hex, reachable, referenceRoot, sha256 } from "./test-support.js";
+import {
+  applyModel,
+  deepHash,
+  HASHES,
+  hex,
+  type Model,
+  reachable,
+  referenceRoot,
+  sha256,
+} from "./test-support.js";
 import { type StateChange, StateTrie } from "./trie.js";
 import { verifyStateProof } from "./verify.js";
-
-type Model = Map<string, [Uint8Array, Uint8Array]>;
-
-function applyModel(model: Model, changes: StateChange[]): Model {
-  const next: Model = new Map(model);
-  for (const c of changes) {
-    if (c.value === null) next.delete(hex(c.key));
-    else next.set(hex(c.key), [c.key, c.value]);
-  }
-  return next;
-}
 
 /** Key space small enough to produce overwrites and deletes; 0xEE-prefixed keys go deep under deepHash. */
 const keyArb = fc.oneof(
