@@ -3,12 +3,11 @@
  * per version, which nodes became stale, so pruning can be exercised exactly as the storage
  * layer does it.
  */
+import { latin1String } from "../ledger/bytes.js";
 import type { NodeReader, TrieUpdate } from "./trie.js";
 
-/** Node keys are at most 42 bytes: one UTF-16 code unit per byte is a compact, injective map key. */
-function keyOf(nodeKey: Uint8Array): string {
-  return String.fromCharCode.apply(null, nodeKey as unknown as number[]);
-}
+/** One character per byte of a node key: a compact, injective map key. */
+const keyOf = latin1String;
 
 export class MemoryNodeStore implements NodeReader {
   private readonly nodes = new Map<string, Uint8Array>();

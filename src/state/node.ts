@@ -88,11 +88,8 @@ function readU64(b: Uint8Array, o: number): number {
   return v;
 }
 
-/**
- * Node key for the position at `depth` whose path is the first `depth` bits of `path`.
- * If `lastBit` is 0 or 1, bit `depth - 1` is forced to that value (child of a known parent).
- */
-export function makeNodeKey(version: number, depth: number, path: Uint8Array, lastBit = -1): Uint8Array {
+/** Node key for the position at `depth` whose path is the first `depth` bits of `path`. */
+export function makeNodeKey(version: number, depth: number, path: Uint8Array): Uint8Array {
   const pathBytes = (depth + 7) >> 3;
   const out = new Uint8Array(10 + pathBytes);
   writeU64(out, 0, version);
@@ -102,12 +99,6 @@ export function makeNodeKey(version: number, depth: number, path: Uint8Array, la
   const rest = depth & 7;
   if (rest !== 0)
     out[10 + pathBytes - 1] = (out[10 + pathBytes - 1] as number) & ((0xff << (8 - rest)) & 0xff);
-  if (lastBit >= 0) {
-    const i = depth - 1;
-    const idx = 10 + (i >> 3);
-    const m = 1 << (7 - (i & 7));
-    out[idx] = lastBit ? (out[idx] as number) | m : (out[idx] as number) & ~m;
-  }
   return out;
 }
 
@@ -178,19 +169,21 @@ export const HEAP_SLOTS: readonly number[] = (() => {
 })();
 
 /**
- * Kinds of the page's binary nodes 1..15 from its masks: EMPTY with no key below, a (lifted)
- * leaf with exactly one key below, internal otherwise. Bit h of the result is set for an
- * internal node h: those are the inner hashes a page record stores.
+ * Kind of a page's binary node h (1..31) from its masks: EMPTY with no key below, a (lifted) leaf
+ * with exactly one key below (a lone leaf slot), internal otherwise. This is the binary
+ * specification's rule, in the one place it is applied to pages.
  */
+export function heapNodeKind(present: number, leaves: number, h: number): ChildKind {
+  const p = present & (HEAP_SLOTS[h] as number);
+  if (p === 0) return KIND_EMPTY;
+  if ((p & leaves) === p && popcount16(p) === 1) return KIND_LEAF;
+  return KIND_INTERNAL;
+}
+
+/** Bit h (1..15) set for each internal binary node of a page: those whose hashes it stores. */
 export function innerInternalMask(present: number, leaves: number): number {
   let m = 0;
-  for (let h = 1; h < 16; h++) {
-    const below = HEAP_SLOTS[h] as number;
-    const p = present & below;
-    if (p === 0) continue;
-    if ((p & leaves) === p && popcount16(p) === 1) continue;
-    m |= 1 << h;
-  }
+  for (let h = 1; h < 16; h++) if (heapNodeKind(present, leaves, h) === KIND_INTERNAL) m |= 1 << h;
   return m;
 }
 

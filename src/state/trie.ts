@@ -32,6 +32,7 @@ import {
   decodeLeaf,
   encodePage,
   HEAP_SLOTS,
+  heapNodeKind,
   innerInternalMask,
   isValidNodeKey,
   KIND_EMPTY,
@@ -48,7 +49,6 @@ import {
   type PageView,
   pageSize,
   parsePage,
-  popcount16,
   slotBit,
   slotNodeKey,
   slotVersion,
@@ -137,8 +137,7 @@ export class StateTrie {
   private readonly reader: NodeReader;
   /** Input of the leaf and internal hashes (prefix || 32 bytes || 32 bytes), reused. */
   private readonly scratch = new Uint8Array(1 + 2 * HASH_BYTES);
-  /** Kinds and hashes of a page's binary nodes (heap order, 1..31) while it is written. */
-  private readonly heapKinds = new Uint8Array(32);
+  /** Hashes of a page's binary nodes (heap order, 1..31) while it is written. */
   private readonly heapHashes: Uint8Array[] = new Array<Uint8Array>(32).fill(EMPTY_HASH);
 
   /**
@@ -203,20 +202,14 @@ export class StateTrie {
     this.checkRootKey(rootKey);
     const keyHash = this.hash(key);
     let enc = this.load(rootKey, "get");
-    for (let depth = 0; enc[0] !== NODE_TAG_LEAF; depth += 4) {
-      const page = parsePage(enc);
+    if (enc[0] === NODE_TAG_LEAF) return valueIfKey(enc, key);
+    for (let depth = 0; ; depth += 4) {
+      const page = parsePage(enc); // a page slot must hold a page
       const n = nibbleAt(keyHash, depth);
       if ((page.present & slotBit(n)) === 0) return undefined;
-      const childKey = slotNodeKey(slotVersion(page, n), depth, keyHash, n);
-      if ((page.leaves & slotBit(n)) !== 0) {
-        const leaf = decodeLeaf(this.load(childKey, "get"));
-        return bytesEqual(leaf.key, key) ? leaf.value.slice() : undefined;
-      }
-      enc = this.load(childKey, "get");
-      parsePage(enc); // a page slot must hold a page
+      enc = this.load(slotNodeKey(slotVersion(page, n), depth, keyHash, n), "get");
+      if ((page.leaves & slotBit(n)) !== 0) return valueIfKey(enc, key);
     }
-    const leaf = decodeLeaf(enc);
-    return bytesEqual(leaf.key, key) ? leaf.value.slice() : undefined;
   }
 
   /** Proof of inclusion (key present) or non-inclusion (absent) under the tree at `rootKey`. */
@@ -478,8 +471,9 @@ export class StateTrie {
       present |= slotBit(n);
       if (kind === KIND_LEAF) leaves |= slotBit(n);
     }
-    if (present === 0) return EMPTY_SUB;
-    if (leaves === present && popcount16(present) === 1) {
+    const top = heapNodeKind(present, leaves, 1);
+    if (top === KIND_EMPTY) return EMPTY_SUB;
+    if (top === KIND_LEAF) {
       const lone = slots[loneSlot(present)] as Sub;
       // An existing leaf lifted out of this page moves, so it needs its old key to mark it stale.
       if (lone.nodeKey === null && lone.depth >= 0)
@@ -487,37 +481,29 @@ export class StateTrie {
       return lone;
     }
     const refs: PageSlot[] = new Array(16);
-    const kinds = this.heapKinds;
     const hashes = this.heapHashes;
     for (let n = 0; n < 16; n++) {
       const s = slots[n] as Sub;
-      kinds[16 + n] = s.kind;
       hashes[16 + n] = s.hash;
       refs[n] =
         s.kind === KIND_EMPTY
           ? EMPTY_SLOT
           : { kind: s.kind, hash: s.hash, version: this.materialize(ctx, s, depth + 4) };
     }
-    // The binary nodes inside the page, bottom-up, as the binary specification combines them.
+    // The binary nodes inside the page, bottom-up: an internal one is hashed (or its hash kept from
+    // `old` if no slot below it changed); the others are EMPTY or the lone leaf below them.
     for (let h = 15; h >= 1; h--) {
-      const l = 2 * h;
-      const r = l + 1;
-      const kl = kinds[l] as number;
-      const kr = kinds[r] as number;
-      if (kl === KIND_EMPTY && kr !== KIND_INTERNAL) {
-        kinds[h] = kr;
-        hashes[h] = hashes[r] as Uint8Array;
-      } else if (kr === KIND_EMPTY && kl !== KIND_INTERNAL) {
-        kinds[h] = kl;
-        hashes[h] = hashes[l] as Uint8Array;
-      } else {
-        kinds[h] = KIND_INTERNAL;
+      const kind = heapNodeKind(present, leaves, h);
+      if (kind === KIND_EMPTY) hashes[h] = EMPTY_HASH;
+      else if (kind === KIND_LEAF)
+        hashes[h] = hashes[16 + loneSlot(present & (HEAP_SLOTS[h] as number))] as Uint8Array;
+      else {
         const at =
           old !== null && (changed & (HEAP_SLOTS[h] as number)) === 0 ? (old.innerOffset[h] as number) : -1;
         hashes[h] =
           at >= 0
             ? old!.enc.subarray(at, at + HASH_BYTES)
-            : this.hashPair(INTERNAL_PREFIX, hashes[l] as Uint8Array, hashes[r] as Uint8Array);
+            : this.hashPair(INTERNAL_PREFIX, hashes[2 * h] as Uint8Array, hashes[2 * h + 1] as Uint8Array);
       }
     }
     const encoded = allocBytes(pageSize(present, innerInternalMask(present, leaves)));
@@ -556,10 +542,13 @@ function loneSlot(mask: number): number {
 
 /** Kind of binary node `h` (1..31) of a parsed page. */
 function heapKind(page: PageView, h: number): number {
-  const p = page.present & (HEAP_SLOTS[h] as number);
-  if (p === 0) return KIND_EMPTY;
-  if ((p & page.leaves) === p && popcount16(p) === 1) return KIND_LEAF;
-  return KIND_INTERNAL;
+  return heapNodeKind(page.present, page.leaves, h);
+}
+
+/** A leaf record's value if its key is `key`, else undefined. */
+function valueIfKey(enc: Uint8Array, key: Uint8Array): Uint8Array | undefined {
+  const leaf = decodeLeaf(enc);
+  return bytesEqual(leaf.key, key) ? leaf.value.slice() : undefined;
 }
 
 /** Hash of binary node `h` (1..31) of a parsed page (a view into the record, or EMPTY_HASH). */
