@@ -5,7 +5,7 @@
  * state grown first to `--keys` keys. Nodes are read through a real ChainStore (LevelDB plus its
  * node cache) in a temporary directory, and each block is committed as the node commits it.
  *
- * Run: npx tsc -p tsconfig.json --outDir .build/trie && node .build/trie/state/trie.bench.js
+ * Run: npm run build && node dist/state/trie.bench.js
  *        [--keys 200000] [--blocks 10] [--txs 5000] [--hash sha256|sm3] [--memory] [--json]
  * `--memory` reads from a MemoryNodeStore instead (no cache misses, no LevelDB).
  */
@@ -108,6 +108,7 @@ while (existing.length < initialKeys) {
 
 const times: number[] = [];
 let written = 0;
+let writtenBytes = 0;
 let stale = 0;
 for (let b = 0; b < blocks; b++) {
   const changes: StateChange[] = [];
@@ -125,6 +126,7 @@ for (let b = 0; b < blocks; b++) {
   for (const k of fresh) existing.push(k);
   times.push(ms);
   written += up.newNodes.length;
+  for (const [, encoded] of up.newNodes) writtenBytes += encoded.length;
   stale += up.staleNodeKeys.length;
 }
 await backend.close();
@@ -141,6 +143,7 @@ const result = {
   minBlockMs: Number((sorted[0] as number).toFixed(1)),
   usPerTx: Number(((median * 1000) / txs).toFixed(2)),
   newNodesPerBlock: Math.round(written / blocks),
+  newBytesPerChange: Math.round(writtenBytes / (blocks * 2 * txs)),
   staleNodesPerBlock: Math.round(stale / blocks),
 };
 if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -148,5 +151,6 @@ else
   process.stdout.write(
     `trie.update, ${result.store}, ${result.hash}, ${result.keys} keys: median ${result.medianBlockMs} ms per ` +
       `${txs}-tx block (${result.usPerTx} µs/tx), min ${result.minBlockMs} ms; ` +
-      `${result.newNodesPerBlock} new / ${result.staleNodesPerBlock} stale nodes per block\n`,
+      `${result.newNodesPerBlock} new / ${result.staleNodesPerBlock} stale records per block, ` +
+      `${result.newBytesPerChange} bytes written per changed key\n`,
   );
