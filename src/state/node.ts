@@ -44,6 +44,8 @@ export type DecodedNode =
   | { type: "page"; slots: PageSlot[]; inner: Array<Uint8Array | null> };
 
 const TWO32 = 2 ** 32;
+/** Stands for an absent part of a page (never read: only present slots and internal nodes are). */
+const EMPTY_PART = new Uint8Array(HASH_BYTES);
 
 export function assertVersion(version: number): void {
   if (!Number.isSafeInteger(version) || version < 0)
@@ -207,9 +209,9 @@ export interface PageView {
 
 /**
  * Checks that `b` is a well-formed page record, as the encoder writes it, and returns where its
- * parts are. Throws FatalError STATE_CORRUPT_NODE otherwise.
+ * parts are (in `into` if given). Throws FatalError STATE_CORRUPT_NODE otherwise.
  */
-export function parsePage(b: Uint8Array): PageView {
+export function parsePage(b: Uint8Array, into?: PageView): PageView {
   if (b.length < 5 || b[0] !== NODE_TAG_PAGE) corrupt("expected a page record");
   const present = ((b[1] as number) << 8) | (b[2] as number);
   const leaves = ((b[3] as number) << 8) | (b[4] as number);
@@ -218,8 +220,10 @@ export function parsePage(b: Uint8Array): PageView {
     corrupt("non-canonical page (fewer than two keys below it)");
   const innerMask = innerInternalMask(present, leaves);
   if (b.length !== pageSize(present, innerMask)) corrupt("page length mismatch");
-  const slotOffset = new Int32Array(16).fill(-1);
-  const innerOffset = new Int32Array(16).fill(-1);
+  const view = into ?? newPageView();
+  const { slotOffset, innerOffset } = view;
+  slotOffset.fill(-1);
+  innerOffset.fill(-1);
   let o = 5;
   for (let i = 0; i < 16; i++) {
     if ((present & slotBit(i)) === 0) continue;
@@ -232,7 +236,23 @@ export function parsePage(b: Uint8Array): PageView {
     innerOffset[h] = o;
     o += HASH_BYTES;
   }
-  return { enc: b, present, leaves, innerMask, slotOffset, innerOffset };
+  view.enc = b;
+  view.present = present;
+  view.leaves = leaves;
+  view.innerMask = innerMask;
+  return view;
+}
+
+/** An empty view for `parsePage` to fill (and refill: a hot path can keep one per depth). */
+export function newPageView(): PageView {
+  return {
+    enc: EMPTY_PART,
+    present: 0,
+    leaves: 0,
+    innerMask: 0,
+    slotOffset: new Int32Array(16),
+    innerOffset: new Int32Array(16),
+  };
 }
 
 /** Version of slot `i` of a parsed page (which must be present). */
@@ -257,35 +277,67 @@ export function encodePage(
 ): Uint8Array {
   let present = 0;
   let leaves = 0;
+  const bytes: Uint8Array[] = new Array<Uint8Array>(32).fill(EMPTY_PART);
+  const versions = new Float64Array(16);
   for (let i = 0; i < 16; i++) {
     const s = slots[i] as PageSlot;
     if (s.kind === KIND_EMPTY) continue;
     present |= slotBit(i);
     if (s.kind === KIND_LEAF) leaves |= slotBit(i);
+    bytes[16 + i] = s.hash;
+    versions[i] = s.version;
   }
   const innerMask = innerInternalMask(present, leaves);
-  const b = out ?? new Uint8Array(pageSize(present, innerMask));
-  b[0] = NODE_TAG_PAGE;
-  b[1] = present >>> 8;
-  b[2] = present & 0xff;
-  b[3] = leaves >>> 8;
-  b[4] = leaves & 0xff;
-  let o = 5;
-  for (let i = 0; i < 16; i++) {
-    const s = slots[i] as PageSlot;
-    if (s.kind === KIND_EMPTY) continue;
-    b.set(s.hash, o);
-    writeU64(b, o + HASH_BYTES, s.version);
-    o += HASH_BYTES + 8;
-  }
   for (let h = 1; h < 16; h++) {
     if ((innerMask & (1 << h)) === 0) continue;
     const hash = inner[h];
     if (hash === undefined) throw new FatalError("STATE_CORRUPT_NODE", `inner node ${h} has no hash`);
-    b.set(hash, o);
+    bytes[h] = hash;
+  }
+  const b = out ?? new Uint8Array(pageSize(present, innerMask));
+  writePageRecord(b, present, leaves, bytes, new Int32Array(32), versions);
+  return b;
+}
+
+/**
+ * Writes a page record into `out` (exactly `pageSize` bytes) from its masks and from where each of
+ * its binary nodes' hashes lies, in heap order: node h's hash is the 32 bytes of `bytes[h]` at
+ * offset `at[h]` (slot i is node 16 + i), and slot i's version is `versions[i]`. Only present slots
+ * and internal inner nodes are read. The hashes are copied byte by byte, so a caller can point into
+ * other records without making views of them.
+ */
+export function writePageRecord(
+  out: Uint8Array,
+  present: number,
+  leaves: number,
+  bytes: readonly Uint8Array[],
+  at: Int32Array,
+  versions: ArrayLike<number>,
+): void {
+  const innerMask = innerInternalMask(present, leaves);
+  if (out.length !== pageSize(present, innerMask))
+    throw new FatalError("STATE_CORRUPT_NODE", "page buffer has the wrong length");
+  out[0] = NODE_TAG_PAGE;
+  out[1] = present >>> 8;
+  out[2] = present & 0xff;
+  out[3] = leaves >>> 8;
+  out[4] = leaves & 0xff;
+  let o = 5;
+  for (let i = 0; i < 16; i++) {
+    if ((present & slotBit(i)) === 0) continue;
+    copyHash(out, o, bytes[16 + i] as Uint8Array, at[16 + i] as number);
+    writeU64(out, o + HASH_BYTES, versions[i] as number);
+    o += HASH_BYTES + 8;
+  }
+  for (let h = 1; h < 16; h++) {
+    if ((innerMask & (1 << h)) === 0) continue;
+    copyHash(out, o, bytes[h] as Uint8Array, at[h] as number);
     o += HASH_BYTES;
   }
-  return b;
+}
+
+function copyHash(out: Uint8Array, o: number, src: Uint8Array, from: number): void {
+  for (let k = 0; k < HASH_BYTES; k++) out[o + k] = src[from + k] as number;
 }
 
 /** The 4 key-hash bits at `depth` (a multiple of 4): the slot a key takes in the page there. */

@@ -30,7 +30,6 @@ import {
 import {
   assertVersion,
   decodeLeaf,
-  encodePage,
   HEAP_SLOTS,
   heapNodeKind,
   innerInternalMask,
@@ -41,11 +40,11 @@ import {
   leafSize,
   makeNodeKey,
   NODE_TAG_LEAF,
+  newPageView,
   nibbleAt,
   nodeKeyDepth,
   nodeKeyPath,
   nodeKeyVersion,
-  type PageSlot,
   type PageView,
   pageSize,
   parsePage,
@@ -53,6 +52,7 @@ import {
   slotNodeKey,
   slotVersion,
   writeLeaf,
+  writePageRecord,
 } from "./node.js";
 import type { StateProof } from "./proof.js";
 
@@ -130,15 +130,25 @@ interface Ctx {
   stale: Uint8Array[];
 }
 
-const EMPTY_SLOT: PageSlot = { kind: KIND_EMPTY, hash: EMPTY_HASH, version: 0 };
-
 export class StateTrie {
   private readonly hash: HashFn;
   private readonly reader: NodeReader;
   /** Input of the leaf and internal hashes (prefix || 32 bytes || 32 bytes), reused. */
   private readonly scratch = new Uint8Array(1 + 2 * HASH_BYTES);
-  /** Hashes of a page's binary nodes (heap order, 1..31) while it is written. */
-  private readonly heapHashes: Uint8Array[] = new Array<Uint8Array>(32).fill(EMPTY_HASH);
+  /**
+   * While a page is written: where each of its binary nodes' hashes lies (heap order, 1..31;
+   * node 16 + i is slot i), as bytes and offset, so that hashes kept from the old record are
+   * read in place; and each slot's version.
+   */
+  private readonly heapBytes: Uint8Array[] = new Array<Uint8Array>(32).fill(EMPTY_HASH);
+  private readonly heapAt = new Int32Array(32);
+  private readonly slotVersions = new Float64Array(16);
+  /**
+   * Per page depth (depth / 4): the parsed page being updated there and its slots. An update's
+   * recursion visits each depth at most once at a time, so one of each per depth suffices.
+   */
+  private readonly pageViews: PageView[] = [];
+  private readonly slotArrays: Array<Array<Sub | undefined>> = [];
 
   /**
    * `hash` is called synchronously and must not keep a reference to its input (the trie reuses
@@ -311,6 +321,17 @@ export class StateTrie {
     return this.hash(s);
   }
 
+  /** H(prefix || a[aAt..+32) || b[bAt..+32)), read in place (no views). */
+  private hashPairAt(prefix: number, a: Uint8Array, aAt: number, b: Uint8Array, bAt: number): Uint8Array {
+    const s = this.scratch;
+    s[0] = prefix;
+    for (let k = 0; k < HASH_BYTES; k++) {
+      s[1 + k] = a[aAt + k] as number;
+      s[1 + HASH_BYTES + k] = b[bAt + k] as number;
+    }
+    return this.hash(s);
+  }
+
   /** Hash keys, sort by key hash, keep the last change per key. */
   private prepare(changes: StateChange[]): Prepared[] {
     if (!Array.isArray(changes)) throw new InvalidInputError("STATE_BAD_CHANGE", "changes must be an array");
@@ -401,26 +422,29 @@ export class StateTrie {
     return this.build(ctx, depth, leaves, 0, leaves.length);
   }
 
-  /** An existing page: descend into the slots that have changes. */
+  /**
+   * An existing page: descend into the slots that have changes. The others stay undefined in
+   * `slots`: writePage takes them from the old record as they are.
+   */
   private updatePage(ctx: Ctx, depth: number, existing: Sub, ch: Prepared[], lo: number, hi: number): Sub {
     const nodeKey = existing.nodeKey as Uint8Array;
-    const page = parsePage(this.load(nodeKey, "update"));
+    const level = depth >> 2;
+    const page = parsePage(this.load(nodeKey, "update"), this.pageViewAt(level));
     const pfx = (ch[lo] as Prepared).keyHash;
     const markNew = ctx.newNodes.length;
     const markStale = ctx.stale.length;
     ctx.stale.push(nodeKey);
-    const slots: Sub[] = new Array(16);
+    const slots = this.slotsAt(level);
     let changed = 0;
     let i = lo;
-    for (let n = 0; n < 16; n++) {
+    for (let n = 0; n < 16 && i < hi; n++) {
       let j = i;
       while (j < hi && nibbleAt((ch[j] as Prepared).keyHash, depth) === n) j++;
-      const old = slotSub(page, n, depth, pfx, j > i);
-      if (j > i) {
-        const r = this.updateAt(ctx, depth + 4, old, ch, i, j);
-        if (r !== old) changed |= slotBit(n);
-        slots[n] = r;
-      } else slots[n] = old;
+      if (j === i) continue;
+      const old = slotSub(page, n, depth, pfx, true);
+      const r = this.updateAt(ctx, depth + 4, old, ch, i, j);
+      if (r !== old) changed |= slotBit(n);
+      slots[n] = r;
       i = j;
     }
     if (changed !== 0) {
@@ -433,13 +457,33 @@ export class StateTrie {
     return existing;
   }
 
+  /** The slots array of page depth `level`, cleared. */
+  private slotsAt(level: number): Array<Sub | undefined> {
+    let slots = this.slotArrays[level];
+    if (slots === undefined) {
+      slots = new Array<Sub | undefined>(16);
+      this.slotArrays[level] = slots;
+    }
+    return slots.fill(undefined);
+  }
+
+  /** The page view of page depth `level`, for parsePage to refill. */
+  private pageViewAt(level: number): PageView {
+    let view = this.pageViews[level];
+    if (view === undefined) {
+      view = newPageView();
+      this.pageViews[level] = view;
+    }
+    return view;
+  }
+
   /** Canonical content of the slot position at `depth` holding exactly `leaves[lo, hi)` (sorted). */
   private build(ctx: Ctx, depth: number, leaves: Sub[], lo: number, hi: number): Sub {
     if (lo === hi) return EMPTY_SUB;
     if (hi - lo === 1) return leaves[lo] as Sub;
     if (depth >= KEY_BITS)
       throw new FatalError("STATE_KEY_HASH_COLLISION", "two keys share a 256-bit key hash");
-    const slots: Sub[] = new Array(16);
+    const slots = this.slotsAt(depth >> 2);
     let i = lo;
     for (let n = 0; n < 16; n++) {
       let j = i;
@@ -453,66 +497,96 @@ export class StateTrie {
   /**
    * The page at `depth` with these 16 slots: EMPTY if all are, the leaf itself if it is alone
    * (it lifts into the parent's slot), otherwise a new page record. `old` is the page it
-   * replaces, whose inner hashes are reused above the slots in `changed` (a mask) that did not change.
+   * replaces: an undefined slot is as it was there, and the inner hashes above the slots not in
+   * `changed` (a mask) are kept.
    */
   private writePage(
     ctx: Ctx,
     depth: number,
     pfx: Uint8Array,
-    slots: Sub[],
+    slots: ReadonlyArray<Sub | undefined>,
     old: PageView | null,
     changed: number,
   ): Sub {
     let present = 0;
     let leaves = 0;
     for (let n = 0; n < 16; n++) {
-      const kind = (slots[n] as Sub).kind;
-      if (kind === KIND_EMPTY) continue;
-      present |= slotBit(n);
-      if (kind === KIND_LEAF) leaves |= slotBit(n);
+      const s = slots[n];
+      const bit = slotBit(n);
+      if (s !== undefined) {
+        if (s.kind === KIND_EMPTY) continue;
+        present |= bit;
+        if (s.kind === KIND_LEAF) leaves |= bit;
+      } else if (old !== null && (old.present & bit) !== 0) {
+        present |= bit;
+        leaves |= old.leaves & bit;
+      }
     }
     const top = heapNodeKind(present, leaves, 1);
     if (top === KIND_EMPTY) return EMPTY_SUB;
     if (top === KIND_LEAF) {
-      const lone = slots[loneSlot(present)] as Sub;
+      const n = loneSlot(present);
+      const lone = slots[n] ?? slotSub(old as PageView, n, depth, pfx, false);
       // An existing leaf lifted out of this page moves, so it needs its old key to mark it stale.
-      if (lone.nodeKey === null && lone.depth >= 0)
-        lone.nodeKey = slotNodeKey(lone.version, depth, pfx, loneSlot(present));
+      if (lone.nodeKey === null && lone.depth >= 0) lone.nodeKey = slotNodeKey(lone.version, depth, pfx, n);
       return lone;
     }
-    const refs: PageSlot[] = new Array(16);
-    const hashes = this.heapHashes;
+    const bytes = this.heapBytes;
+    const at = this.heapAt;
+    const versions = this.slotVersions;
     for (let n = 0; n < 16; n++) {
-      const s = slots[n] as Sub;
-      hashes[16 + n] = s.hash;
-      refs[n] =
-        s.kind === KIND_EMPTY
-          ? EMPTY_SLOT
-          : { kind: s.kind, hash: s.hash, version: this.materialize(ctx, s, depth + 4) };
+      const s = slots[n];
+      if (s !== undefined) {
+        bytes[16 + n] = s.hash;
+        at[16 + n] = 0;
+        versions[n] = this.materialize(ctx, s, depth + 4);
+      } else if (old !== null && (old.present & slotBit(n)) !== 0) {
+        bytes[16 + n] = old.enc;
+        at[16 + n] = old.slotOffset[n] as number;
+        versions[n] = slotVersion(old, n);
+      } else {
+        bytes[16 + n] = EMPTY_HASH;
+        at[16 + n] = 0;
+      }
     }
     // The binary nodes inside the page, bottom-up: an internal one is hashed (or its hash kept from
     // `old` if no slot below it changed); the others are EMPTY or the lone leaf below them.
     for (let h = 15; h >= 1; h--) {
       const kind = heapNodeKind(present, leaves, h);
-      if (kind === KIND_EMPTY) hashes[h] = EMPTY_HASH;
-      else if (kind === KIND_LEAF)
-        hashes[h] = hashes[16 + loneSlot(present & (HEAP_SLOTS[h] as number))] as Uint8Array;
-      else {
-        const at =
+      if (kind === KIND_EMPTY) {
+        bytes[h] = EMPTY_HASH;
+        at[h] = 0;
+      } else if (kind === KIND_LEAF) {
+        const slot = 16 + loneSlot(present & (HEAP_SLOTS[h] as number));
+        bytes[h] = bytes[slot] as Uint8Array;
+        at[h] = at[slot] as number;
+      } else {
+        const kept =
           old !== null && (changed & (HEAP_SLOTS[h] as number)) === 0 ? (old.innerOffset[h] as number) : -1;
-        hashes[h] =
-          at >= 0
-            ? old!.enc.subarray(at, at + HASH_BYTES)
-            : this.hashPair(INTERNAL_PREFIX, hashes[2 * h] as Uint8Array, hashes[2 * h + 1] as Uint8Array);
+        if (kept >= 0) {
+          bytes[h] = (old as PageView).enc;
+          at[h] = kept;
+        } else {
+          const l = 2 * h;
+          bytes[h] = this.hashPairAt(
+            INTERNAL_PREFIX,
+            bytes[l] as Uint8Array,
+            at[l] as number,
+            bytes[l + 1] as Uint8Array,
+            at[l + 1] as number,
+          );
+          at[h] = 0;
+        }
       }
     }
     const encoded = allocBytes(pageSize(present, innerInternalMask(present, leaves)));
-    encodePage(refs, hashes, encoded);
+    writePageRecord(encoded, present, leaves, bytes, at, versions);
     const nodeKey = makeNodeKey(ctx.version, depth, pfx);
     ctx.newNodes.push([nodeKey, encoded]);
+    // Node 1 is internal and above every changed slot, so its hash is a new one (offset 0).
     return {
       kind: KIND_INTERNAL,
-      hash: hashes[1] as Uint8Array,
+      hash: bytes[1] as Uint8Array,
       version: ctx.version,
       nodeKey,
       depth,
