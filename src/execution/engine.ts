@@ -29,7 +29,7 @@ import {
   readNonce,
   readOrg,
 } from "./accounts.js";
-import type { BlockContext, CallDef, EndBlockContext, Module } from "./module.js";
+import type { BlockContext, CallDef, EndBlockContext, Module, TxContext } from "./module.js";
 import { Overlay, type StateReader } from "./state-view.js";
 
 export class ModuleRegistry {
@@ -141,17 +141,19 @@ export function executeTx(block: Overlay, ctx: BlockContext, admission: Admissio
         `${moduleName}.${dtx.tx.body.call} requires one of: ${(call.roles as string[]).join(", ")}`,
       );
     const args = call.parse(dtx.tx.body.args);
-    call.handle(
-      {
-        ...ctx,
-        txId: dtx.id,
-        sender: account,
-        state: block,
-        emit: (type: string, attributes: { [key: string]: CborValue }) =>
-          events.push({ module: moduleName, type, attributes }),
-      },
-      args as never,
-    );
+    const txCtx: TxContext = {
+      chainId: ctx.chainId,
+      height: ctx.height,
+      time: ctx.time,
+      suite: ctx.suite,
+      params: ctx.params,
+      txId: dtx.id,
+      sender: account,
+      state: block,
+      emit: (type: string, attributes: { [key: string]: CborValue }) =>
+        events.push({ module: moduleName, type, attributes }),
+    };
+    call.handle(txCtx, args as never);
   } catch (err: unknown) {
     block.revert();
     // Only coded errors are outcomes of the protocol; anything else is a bug and must halt the node.
