@@ -65,6 +65,34 @@ describe("mempool", () => {
     assert.deepEqual(codes(await pool.add([t0], c.state, c.ctx())), ["TX_NONCE_USED"]);
   });
 
+  it("after a block, drops pooled transactions whose nonces it used, even through other transactions", async () => {
+    const { c, pool, ctx, attest } = setup();
+    const pooled = [0, 1, 2, 3, 4].map((n) => attest(n));
+    assert.deepEqual(codes(await pool.add(pooled, c.state, ctx)), ["OK", "OK", "OK", "OK", "OK"]);
+    // Another node's block used nonces 0..2 with different transactions (same nonces, other digests).
+    const elsewhere = [0, 1, 2].map((n) => attest(n));
+    assert.deepEqual(
+      c.run(elsewhere).receipts.map((x) => x.code),
+      ["OK", "OK", "OK"],
+    );
+    pool.onCommitted(elsewhere, 2, c.state);
+    assert.equal(pool.size, 2, "nonces 0..2 are used: their pooled transactions can never be included");
+    assert.deepEqual(
+      pool.reap(100, 1 << 20).map((t) => toHex(t.id)),
+      pooled.slice(3).map((t) => toHex(t.id)),
+    );
+    assert.equal(pool.heldTx(toHex(pooled[0]!.id), pooled[0]!.bytes), undefined);
+    // The next block uses 3: only 4 is left, and the sender's queue goes once it is empty.
+    const next = c.run([pooled[3]!]);
+    assert.equal(next.receipts[0]?.code, "OK");
+    pool.onCommitted([pooled[3]!], 3, c.state);
+    assert.equal(pool.size, 1);
+    c.run([pooled[4]!]);
+    pool.onCommitted([pooled[4]!], 4, c.state);
+    assert.equal(pool.size, 0);
+    assert.deepEqual(pool.reap(100, 1 << 20), []);
+  });
+
   it("answers MEMPOOL_FULL at capacity instead of growing", async () => {
     const { c, pool, ctx, attest } = setup({ ...DEFAULT_MEMPOOL_LIMITS, maxTxs: 2 });
     const rs = await pool.add([attest(0), attest(1), attest(2)], c.state, ctx);

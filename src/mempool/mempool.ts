@@ -208,8 +208,15 @@ export class Mempool {
     for (const senderHex of touched) {
       const q = this.senders.get(senderHex);
       if (!q) continue;
+      // Only nonces in [old next, new next) can have become used: a nonce below the old next was
+      // refused at insert or dropped by an earlier block. Walking that range instead of the
+      // sender's whole queue keeps a block's cost proportional to the block, not to the pool.
+      const before = q.next;
       q.next = readNonce(state, q.address);
-      for (const [nonce, dtx] of q.byNonce) if (nonce < q.next) this.remove(dtx);
+      for (let nonce = before; nonce < q.next; nonce++) {
+        const dtx = q.byNonce.get(nonce);
+        if (dtx !== undefined) this.remove(dtx);
+      }
       if (q.byNonce.size === 0) this.senders.delete(senderHex);
     }
     if (nextHeight % 16 === 0) this.dropExpired(nextHeight);
