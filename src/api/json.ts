@@ -11,8 +11,11 @@ export function toJson(v: unknown): Json {
   if (typeof v === "bigint") return v.toString();
   if (Array.isArray(v)) return v.map(toJson);
   if (typeof v === "object") {
+    // for…in with an own-property check, not Object.entries: no array per property, and the
+    // event attributes of every receipt of every block pass through here for subscribers.
     const out: { [k: string]: Json } = {};
-    for (const [k, x] of Object.entries(v)) out[k] = toJson(x);
+    const o = v as Record<string, unknown>;
+    for (const k in o) if (Object.hasOwn(o, k)) out[k] = toJson(o[k]);
     return out;
   }
   return v as Json;
