@@ -312,16 +312,12 @@ export class StateTrie {
     };
   }
 
-  /** H(prefix || a || b), through the reused input buffer. */
+  /** H(prefix || a || b) for two 32-byte hashes. */
   private hashPair(prefix: number, a: Uint8Array, b: Uint8Array): Uint8Array {
-    const s = this.scratch;
-    s[0] = prefix;
-    s.set(a, 1);
-    s.set(b, 1 + HASH_BYTES);
-    return this.hash(s);
+    return this.hashPairAt(prefix, a, 0, b, 0);
   }
 
-  /** H(prefix || a[aAt..+32) || b[bAt..+32)), read in place (no views). */
+  /** H(prefix || a[aAt..+32) || b[bAt..+32)), through the reused input buffer, read in place (no views). */
   private hashPairAt(prefix: number, a: Uint8Array, aAt: number, b: Uint8Array, bAt: number): Uint8Array {
     const s = this.scratch;
     s[0] = prefix;
