@@ -9,11 +9,18 @@ import {
   decodeNode,
   encodeLeaf,
   encodePage,
+  innerInternalMask,
   KIND_EMPTY,
+  KIND_INTERNAL,
   KIND_LEAF,
   makeNodeKey,
   nodeKeyVersion,
+  pageSize,
+  parsePage,
+  popcount16,
   slotNodeKey,
+  slotVersion,
+  writePageRecord,
 } from "./node.js";
 import {
   applyModel,
@@ -245,6 +252,50 @@ describe("StateTrie", () => {
     assert.throws(
       () => trie.update(null, 6, [{ key: "x" as unknown as Uint8Array, value: null }]),
       code("STATE_BAD_CHANGE"),
+    );
+  });
+
+  it("writes a page from hashes read in place out of another record, byte for byte as from arrays", () => {
+    // Any canonical page: at least two keys below it, leaves a subset of the present slots.
+    const pageArb = fc
+      .tuple(fc.integer({ min: 1, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }))
+      .map(([present, l]) => ({ present, leaves: l & present }))
+      .filter(({ present, leaves }) => !(popcount16(present) === 1 && leaves === present));
+    fc.assert(
+      fc.property(pageArb, fc.integer({ min: 0, max: 40 }), ({ present, leaves }, shift) => {
+        const innerMask = innerInternalMask(present, leaves);
+        const slots = Array.from({ length: 16 }, (_, i) => {
+          const bit = 0x8000 >>> i;
+          const kind = (present & bit) === 0 ? KIND_EMPTY : (leaves & bit) !== 0 ? KIND_LEAF : KIND_INTERNAL;
+          return { kind: kind as 0 | 1 | 2, hash: new Uint8Array(32).fill(i + 1), version: i * 1000 + 7 };
+        });
+        const inner: Uint8Array[] = [];
+        for (let h = 1; h < 16; h++)
+          if ((innerMask & (1 << h)) !== 0) inner[h] = new Uint8Array(32).fill(0x80 + h);
+        const expected = encodePage(slots, inner);
+        // The same parts, located inside one larger array at offsets, as an update finds them in
+        // the record it replaces.
+        const host = new Uint8Array(shift + expected.length);
+        host.set(expected, shift);
+        const page = parsePage(host.subarray(shift));
+        const bytes = new Array<Uint8Array>(32).fill(host);
+        const at = new Int32Array(32);
+        const versions = new Float64Array(16);
+        for (let i = 0; i < 16; i++) {
+          const o = page.slotOffset[i] as number;
+          if (o < 0) continue;
+          at[16 + i] = shift + o;
+          versions[i] = slotVersion(page, i);
+        }
+        for (let h = 1; h < 16; h++) at[h] = shift + Math.max(0, page.innerOffset[h] as number);
+        const out = new Uint8Array(pageSize(present, innerMask));
+        writePageRecord(out, present, leaves, bytes, at, versions);
+        assert.equal(hex(out), hex(expected));
+        assert.throws(
+          () => writePageRecord(new Uint8Array(out.length + 1), present, leaves, bytes, at, versions),
+          { code: "STATE_CORRUPT_NODE" },
+        );
+      }),
     );
   });
 
