@@ -9,6 +9,7 @@
 import { type CborValue, decode, encode } from "../codec/cbor.js";
 import type { CryptoSuite } from "../crypto/suite.js";
 import { InvalidInputError } from "../errors/index.js";
+import { toHex } from "./bytes.js";
 import { readArray, readBytes, readText, readUint } from "./shape.js";
 
 export const TX_VERSION = 1;
@@ -34,6 +35,8 @@ export interface SignedTx {
 export interface DecodedTx {
   tx: SignedTx;
   id: Uint8Array;
+  /** `id` in lowercase hex: the key by which the mempool and the API name the transaction. */
+  idHex: string;
   /** Canonical encoding of the signed transaction (what is stored in the block). */
   bytes: Uint8Array;
   /** The bytes the signature covers. */
@@ -83,7 +86,8 @@ export function decodeTx(suite: CryptoSuite, bytes: Uint8Array, maxBytes: number
   const tx = txFromCbor(decode(bytes, maxBytes));
   const signBytes = txBodySlice(bytes);
   const sender = tx.body.sender;
-  return { tx, id: suite.hash(signBytes), bytes, signBytes, sender, address: addressOf(suite, sender) };
+  const id = suite.hash(signBytes);
+  return { tx, id, idHex: toHex(id), bytes, signBytes, sender, address: addressOf(suite, sender) };
 }
 
 /** Bytes after the body in a canonical signed transaction: 0x5840 and the 64-byte signature. */
@@ -102,9 +106,11 @@ export function signTx(suite: CryptoSuite, privateKey: Uint8Array, body: TxBody)
   const signature = suite.sign(privateKey, signBytes);
   const tx = { body, signature };
   const sender = body.sender;
+  const id = suite.hash(signBytes);
   return {
     tx,
-    id: suite.hash(signBytes),
+    id,
+    idHex: toHex(id),
     bytes: encodeSignedTx(tx),
     signBytes,
     sender,

@@ -90,7 +90,7 @@ export class Mempool {
     const seen = new Set<string>();
     for (let i = 0; i < txs.length; i++) {
       const dtx = txs[i]!;
-      const idHex = toHex(dtx.id);
+      const idHex = dtx.idHex;
       try {
         if (this.byId.has(idHex) || seen.has(idHex))
           throw new RejectedError("TX_DUPLICATE", "this transaction is already in the mempool");
@@ -144,7 +144,7 @@ export class Mempool {
   }
 
   private insert(dtx: DecodedTx, state: StateReader): AddResult {
-    const idHex = toHex(dtx.id);
+    const idHex = dtx.idHex;
     if (this.byId.has(idHex))
       return {
         ok: false,
@@ -202,8 +202,9 @@ export class Mempool {
   onCommitted(included: readonly DecodedTx[], nextHeight: number, state: StateReader): void {
     const touched = new Set<string>();
     for (const dtx of included) {
-      this.remove(dtx);
-      touched.add(toHex(dtx.sender));
+      const senderHex = toHex(dtx.sender);
+      this.remove(dtx, senderHex);
+      touched.add(senderHex);
     }
     for (const senderHex of touched) {
       const q = this.senders.get(senderHex);
@@ -231,11 +232,10 @@ export class Mempool {
     for (const dtx of this.byId.values()) if (dtx.tx.body.expiry < height) this.remove(dtx);
   }
 
-  private remove(dtx: DecodedTx): void {
-    const idHex = toHex(dtx.id);
-    if (!this.byId.delete(idHex)) return;
+  private remove(dtx: DecodedTx, senderHex?: string): void {
+    if (!this.byId.delete(dtx.idHex)) return;
     this.bytes -= dtx.bytes.length;
-    const senderHex = toHex(dtx.sender);
+    senderHex ??= toHex(dtx.sender);
     const q = this.senders.get(senderHex);
     if (q) {
       q.byNonce.delete(dtx.tx.body.nonce);
