@@ -92,12 +92,12 @@ const SubmitQuery = Type.Object({
   ),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, default: 10_000 })),
 });
+/** How long a read with `minHeight` waits by default. */
+const READ_WAIT_MS = 5_000;
 /**
  * Read-your-writes across nodes: a client that saw its transaction commit at height H on one node
  * asks another node for `minHeight=H`, and that node answers once it has committed H itself.
  */
-/** How long a read with `minHeight` waits by default. */
-const READ_WAIT_MS = 5_000;
 const ReadAfterQuery = {
   minHeight: Type.Optional(
     Type.Integer({

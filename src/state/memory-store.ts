@@ -6,20 +6,17 @@
 import { latin1String } from "../ledger/bytes.js";
 import type { NodeReader, TrieUpdate } from "./trie.js";
 
-/** One character per byte of a node key: a compact, injective map key. */
-const keyOf = latin1String;
-
 export class MemoryNodeStore implements NodeReader {
   private readonly nodes = new Map<string, Uint8Array>();
   /** version at which nodes became stale -> their keys */
   private readonly staleIndex = new Map<number, Uint8Array[]>();
 
   getNode(nodeKey: Uint8Array): Uint8Array | undefined {
-    return this.nodes.get(keyOf(nodeKey));
+    return this.nodes.get(latin1String(nodeKey));
   }
 
   hasNode(nodeKey: Uint8Array): boolean {
-    return this.nodes.has(keyOf(nodeKey));
+    return this.nodes.has(latin1String(nodeKey));
   }
 
   /** Number of stored nodes. */
@@ -29,7 +26,7 @@ export class MemoryNodeStore implements NodeReader {
 
   /** Write the update's new nodes and index its stale nodes under `version`. */
   apply(update: TrieUpdate, version: number): void {
-    for (const [k, v] of update.newNodes) this.nodes.set(keyOf(k), v);
+    for (const [k, v] of update.newNodes) this.nodes.set(latin1String(k), v);
     if (update.staleNodeKeys.length > 0) {
       const list = this.staleIndex.get(version) ?? [];
       for (const k of update.staleNodeKeys) list.push(k);
@@ -47,7 +44,7 @@ export class MemoryNodeStore implements NodeReader {
   /** Delete the given nodes; returns how many existed. */
   prune(nodeKeys: Iterable<Uint8Array>): number {
     let n = 0;
-    for (const k of nodeKeys) if (this.nodes.delete(keyOf(k))) n++;
+    for (const k of nodeKeys) if (this.nodes.delete(latin1String(k))) n++;
     return n;
   }
 

@@ -199,8 +199,6 @@ export interface PageView {
   enc: Uint8Array;
   present: number;
   leaves: number;
-  /** Bit h set: binary node h (1..15) is internal, its hash stored. */
-  innerMask: number;
   /** Offset of slot i's hash (-1 if EMPTY). */
   slotOffset: Int32Array;
   /** Offset of inner node h's hash (-1 if not internal). */
@@ -239,7 +237,6 @@ export function parsePage(b: Uint8Array, into?: PageView): PageView {
   view.enc = b;
   view.present = present;
   view.leaves = leaves;
-  view.innerMask = innerMask;
   return view;
 }
 
@@ -249,7 +246,6 @@ export function newPageView(): PageView {
     enc: EMPTY_PART,
     present: 0,
     leaves: 0,
-    innerMask: 0,
     slotOffset: new Int32Array(16),
     innerOffset: new Int32Array(16),
   };

@@ -50,16 +50,14 @@ describe("ChainStore storage format", () => {
         [Uint8Array.of(2, 0), -1],
       ] as const) {
         await setFormatRecord(dir, record);
-        const old = new ChainStore(dir);
         await assert.rejects(
-          () => old.open(),
+          () => new ChainStore(dir).open(), // closes its database before it throws
           (err: unknown) =>
             err instanceof FatalError &&
             err.code === "STORAGE_FORMAT_UNSUPPORTED" &&
             (err.meta as { format: number }).format === format &&
             err.message.includes(`reads format ${STORAGE_FORMAT}`),
         );
-        await old.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
