@@ -1,36 +1,20 @@
-/** The `intl` suite: Ed25519 (RFC 8032), SHA-256, AES-256-GCM — all native node:crypto. */
-import {
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign as nodeSign,
-  verify as nodeVerify,
-} from "node:crypto";
+/**
+ * The `intl` suite: Ed25519 (RFC 8032), SHA-256, AES-256-GCM. Keys, signing, hashing and
+ * encryption are node:crypto; verification is libsodium's (sodium-native, ADR 0021), which is
+ * about 1.7 times faster here and states its acceptance rule exactly (docs/protocol.md).
+ */
+import { createPublicKey, generateKeyPairSync, type KeyObject, sign as nodeSign } from "node:crypto";
+import sodium from "sodium-native";
 import { digest } from "./digest.js";
 import {
   ed25519PrivateKeyFromPem,
   ed25519PrivateKeyObject,
   ed25519PrivateKeyToPem,
   ed25519PublicKeyFromPem,
-  ed25519PublicKeyObject,
   ed25519PublicKeyToPem,
 } from "./keys.js";
-import { Lru, toHex } from "./lru.js";
 import { aesGcmOpen, aesGcmSeal } from "./sm4.js";
 import type { CryptoSuite, KeyPair } from "./suite.js";
-
-/** Parsed public KeyObjects, keyed by hex of the raw key (creating one costs ~10 µs). */
-const publicKeyCache = new Lru<string, KeyObject>(4096);
-
-function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  const k = toHex(publicKey);
-  let obj = publicKeyCache.get(k);
-  if (obj === undefined) {
-    obj = ed25519PublicKeyObject(publicKey);
-    publicKeyCache.set(k, obj);
-  }
-  return obj;
-}
 
 /**
  * Private KeyObjects, keyed by the identity of the caller's key array (a Signer keeps one), so
@@ -85,7 +69,7 @@ export const intlSuite: CryptoSuite = Object.freeze({
       if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
       if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
       if (!(message instanceof Uint8Array)) return false;
-      return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+      return sodium.crypto_sign_verify_detached(signature, message, publicKey);
     } catch {
       return false;
     }
