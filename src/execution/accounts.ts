@@ -12,7 +12,7 @@
  */
 import { type CborValue, decode, encode } from "../codec/cbor.js";
 import { RejectedError } from "../errors/index.js";
-import { toHex } from "../ledger/bytes.js";
+import { latin1String, toHex } from "../ledger/bytes.js";
 import { readArray, readBytes, readMap, readText, readUint } from "../ledger/shape.js";
 import { type StateReader, stateKey } from "./state-view.js";
 
@@ -47,8 +47,27 @@ export interface Account {
 export { ORG_ID_PATTERN } from "../ledger/genesis.js";
 
 export const orgKey = (id: string) => stateKey("org", id);
-export const accountKey = (address: Uint8Array) => stateKey("acct", toHex(address));
-export const nonceKey = (address: Uint8Array) => stateKey("nonce", toHex(address));
+
+/**
+ * Every transaction's admission reads its sender's organization: the few organizations' keys are
+ * built once, with the string form that readers key by, instead of per read.
+ */
+const orgKeys = new Map<string, { key: Uint8Array; keyString: string }>();
+const MAX_CACHED_ORG_KEYS = 4096;
+function cachedOrgKey(id: string): { key: Uint8Array; keyString: string } {
+  let k = orgKeys.get(id);
+  if (k === undefined) {
+    const key = orgKey(id);
+    k = { key, keyString: latin1String(key) };
+    if (orgKeys.size < MAX_CACHED_ORG_KEYS) orgKeys.set(id, k);
+  }
+  return k;
+}
+/** An address as its bytes, or as the lowercase hex a decoded transaction already carries. */
+export type AddressRef = Uint8Array | string;
+const addressHex = (a: AddressRef): string => (typeof a === "string" ? a : toHex(a));
+export const accountKey = (address: AddressRef) => stateKey("acct", addressHex(address));
+export const nonceKey = (address: AddressRef) => stateKey("nonce", addressHex(address));
 
 export function encodeOrg(o: Organization): Uint8Array {
   return encode({ id: o.id, name: o.name, code: o.code, rootPublicKey: o.rootPublicKey, status: o.status });
@@ -112,7 +131,7 @@ export function decodeAccount(bytes: Uint8Array): Account {
 const decodedAccounts = new WeakMap<Uint8Array, Account>();
 const decodedOrgs = new WeakMap<Uint8Array, Organization>();
 
-export function readAccount(state: StateReader, address: Uint8Array): Account | undefined {
+export function readAccount(state: StateReader, address: AddressRef): Account | undefined {
   const raw = state.get(accountKey(address));
   if (!raw) return undefined;
   let account = decodedAccounts.get(raw);
@@ -124,7 +143,8 @@ export function readAccount(state: StateReader, address: Uint8Array): Account | 
 }
 
 export function readOrg(state: StateReader, id: string): Organization | undefined {
-  const raw = state.get(orgKey(id));
+  const { key, keyString } = cachedOrgKey(id);
+  const raw = state.get(key, keyString);
   if (!raw) return undefined;
   let org = decodedOrgs.get(raw);
   if (!org) {
@@ -134,7 +154,7 @@ export function readOrg(state: StateReader, id: string): Organization | undefine
   return org;
 }
 
-export function readNonce(state: StateReader, address: Uint8Array): number {
+export function readNonce(state: StateReader, address: AddressRef): number {
   const raw = state.get(nonceKey(address));
   return raw ? (decode(raw) as number) : 0;
 }

@@ -90,7 +90,7 @@ export function checkAdmission(
       "TX_BAD_SENDER",
       `sender must be a ${ctx.suite.publicKeyLength}-byte ${ctx.suite.id} public key`,
     );
-  const account = readAccount(state, dtx.address);
+  const account = readAccount(state, dtx.addressHex);
   if (!account)
     throw new RejectedError(
       "AUTH_UNKNOWN_ACCOUNT",
@@ -104,7 +104,7 @@ export function checkAdmission(
       "AUTH_ORG_INACTIVE",
       `sender's organization "${account.org}" is not an active member`,
     );
-  const next = readNonce(state, dtx.address);
+  const next = readNonce(state, dtx.addressHex);
   const gap = opts.maxNonceGap ?? 0;
   if (body.nonce < next)
     throw new RejectedError("TX_NONCE_USED", `nonce ${body.nonce} already used; next is ${next}`, { next });
@@ -129,7 +129,7 @@ export interface BlockResult {
 /** Executes one admitted transaction into `block`; returns its receipt. */
 export function executeTx(block: Overlay, ctx: BlockContext, admission: Admission, dtx: DecodedTx): Receipt {
   const { account, call } = admission;
-  block.set(nonceKey(account.address), encodeNonce(admission.nonce + 1));
+  block.set(nonceKey(dtx.addressHex), encodeNonce(admission.nonce + 1));
   const events: Event[] = [];
   const moduleName = dtx.tx.body.module;
   // The handler writes into the block's overlay; a coded error takes its writes back.

@@ -6,7 +6,11 @@
 import { latin1String, utf8 } from "../ledger/bytes.js";
 
 export interface StateReader {
-  get(key: Uint8Array): Uint8Array | undefined;
+  /**
+   * The value of `key`, if any. A caller that has `latin1String(key)` at hand passes it as
+   * `keyString`, so that a reader keyed by strings (an overlay, a cache) need not convert again.
+   */
+  get(key: Uint8Array, keyString?: string): Uint8Array | undefined;
 }
 
 /** Keys are held as latin1 strings internally (`latin1String`, cheap and collision-free); back to bytes. */
@@ -21,10 +25,10 @@ export class Overlay implements StateReader {
   private undo: Array<[string, Uint8Array | null | undefined]> | undefined;
   constructor(private readonly base: StateReader) {}
 
-  get(key: Uint8Array): Uint8Array | undefined {
-    const w = this.writes.get(latin1String(key));
+  get(key: Uint8Array, keyString = latin1String(key)): Uint8Array | undefined {
+    const w = this.writes.get(keyString);
     if (w !== undefined) return w ?? undefined;
-    return this.base.get(key);
+    return this.base.get(key, keyString);
   }
 
   set(key: Uint8Array, value: Uint8Array): void {

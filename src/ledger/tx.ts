@@ -44,6 +44,8 @@ export interface DecodedTx {
   sender: Uint8Array;
   /** The sender's account address. */
   address: Uint8Array;
+  /** `address` in lowercase hex, as the sender's state keys spell it (`accountKey`, `nonceKey`). */
+  addressHex: string;
 }
 
 export function bodyToCbor(body: TxBody): CborValue[] {
@@ -87,7 +89,8 @@ export function decodeTx(suite: CryptoSuite, bytes: Uint8Array, maxBytes: number
   const signBytes = txBodySlice(bytes);
   const sender = tx.body.sender;
   const id = suite.hash(signBytes);
-  return { tx, id, idHex: toHex(id), bytes, signBytes, sender, address: addressOf(suite, sender) };
+  const address = addressOf(suite, sender);
+  return { tx, id, idHex: toHex(id), bytes, signBytes, sender, address, addressHex: toHex(address) };
 }
 
 /** Bytes after the body in a canonical signed transaction: 0x5840 and the 64-byte signature. */
@@ -107,6 +110,7 @@ export function signTx(suite: CryptoSuite, privateKey: Uint8Array, body: TxBody)
   const tx = { body, signature };
   const sender = body.sender;
   const id = suite.hash(signBytes);
+  const address = addressOf(suite, sender);
   return {
     tx,
     id,
@@ -114,7 +118,8 @@ export function signTx(suite: CryptoSuite, privateKey: Uint8Array, body: TxBody)
     bytes: encodeSignedTx(tx),
     signBytes,
     sender,
-    address: addressOf(suite, sender),
+    address,
+    addressHex: toHex(address),
   };
 }
 

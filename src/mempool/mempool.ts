@@ -32,8 +32,9 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = {
 
 export type SignatureChecker = (txs: DecodedTx[]) => Promise<boolean[]>;
 
+/** One account's pending transactions: nonces are per account, so queues are keyed by its address (hex). */
 interface SenderQueue {
-  address: Uint8Array;
+  addressHex: string;
   /** Next nonce expected by committed state. */
   next: number;
   byNonce: Map<number, DecodedTx>;
@@ -151,11 +152,11 @@ export class Mempool {
         id: dtx.id,
         error: new RejectedError("TX_DUPLICATE", "this transaction is already in the mempool"),
       };
-    const senderHex = toHex(dtx.sender);
-    let q = this.senders.get(senderHex);
+    const addressHex = dtx.addressHex;
+    let q = this.senders.get(addressHex);
     if (!q) {
-      q = { address: dtx.address, next: readNonce(state, dtx.address), byNonce: new Map() };
-      this.senders.set(senderHex, q);
+      q = { addressHex, next: readNonce(state, addressHex), byNonce: new Map() };
+      this.senders.set(addressHex, q);
     }
     const nonce = dtx.tx.body.nonce;
     if (nonce < q.next)
@@ -202,23 +203,22 @@ export class Mempool {
   onCommitted(included: readonly DecodedTx[], nextHeight: number, state: StateReader): void {
     const touched = new Set<string>();
     for (const dtx of included) {
-      const senderHex = toHex(dtx.sender);
-      this.remove(dtx, senderHex);
-      touched.add(senderHex);
+      this.remove(dtx);
+      touched.add(dtx.addressHex);
     }
-    for (const senderHex of touched) {
-      const q = this.senders.get(senderHex);
+    for (const addressHex of touched) {
+      const q = this.senders.get(addressHex);
       if (!q) continue;
       // Only nonces in [old next, new next) can have become used: a nonce below the old next was
       // refused at insert or dropped by an earlier block. Walking that range instead of the
       // sender's whole queue keeps a block's cost proportional to the block, not to the pool.
       const before = q.next;
-      q.next = readNonce(state, q.address);
+      q.next = readNonce(state, addressHex);
       for (let nonce = before; nonce < q.next; nonce++) {
         const dtx = q.byNonce.get(nonce);
         if (dtx !== undefined) this.remove(dtx);
       }
-      if (q.byNonce.size === 0) this.senders.delete(senderHex);
+      if (q.byNonce.size === 0) this.senders.delete(addressHex);
     }
     if (nextHeight % 16 === 0) this.dropExpired(nextHeight);
   }
@@ -232,14 +232,13 @@ export class Mempool {
     for (const dtx of this.byId.values()) if (dtx.tx.body.expiry < height) this.remove(dtx);
   }
 
-  private remove(dtx: DecodedTx, senderHex?: string): void {
+  private remove(dtx: DecodedTx): void {
     if (!this.byId.delete(dtx.idHex)) return;
     this.bytes -= dtx.bytes.length;
-    senderHex ??= toHex(dtx.sender);
-    const q = this.senders.get(senderHex);
+    const q = this.senders.get(dtx.addressHex);
     if (q) {
       q.byNonce.delete(dtx.tx.body.nonce);
-      if (q.byNonce.size === 0) this.senders.delete(senderHex);
+      if (q.byNonce.size === 0) this.senders.delete(dtx.addressHex);
     }
   }
 }

@@ -90,7 +90,7 @@ export class Chain {
     private readonly log: Logger,
   ) {
     this.trie = new StateTrie((d) => suite.hash(d), { getNode: (k) => store.getNode(k) });
-    this.latest = { get: (k) => store.getState(k) };
+    this.latest = { get: (k, ks) => store.getState(k, ks) };
   }
 
   /** Writes genesis state on a new store, or checks that an existing store belongs to this genesis. */

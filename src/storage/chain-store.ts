@@ -193,9 +193,11 @@ export class ChainStore {
     batch.put(key("R", h), w.head.rootNodeKey ?? new Uint8Array(0));
   }
 
-  /** Latest committed value of a state key (synchronous: execution reads through it). */
-  getState(k: Bytes): Bytes | undefined {
-    const ck = latin1String(k);
+  /**
+   * Latest committed value of a state key (synchronous: execution reads through it); `ck` is
+   * `latin1String(k)` when the caller already has it.
+   */
+  getState(k: Bytes, ck = latin1String(k)): Bytes | undefined {
     const cached = this.valueCache.get(ck);
     if (cached !== undefined) return cached ?? undefined;
     const v = this.db.getSync(key("s", k)) ?? null;
