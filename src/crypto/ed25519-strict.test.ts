@@ -6,6 +6,7 @@
  * verifier. The edge cases are built here from first principles.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash, verify as opensslVerify } from "node:crypto";
 import { test } from "node:test";
 import { getSuite } from "./index.js";
@@ -84,4 +85,27 @@ test("signing is unchanged: node:crypto's deterministic signatures verify under 
     assert.equal(intl.verify(kp.publicKey, msg, sig), true);
     assert.equal(openssl(kp.publicKey, msg, sig), true);
   }
+});
+
+test("without libsodium, Ed25519 verification stops with a coded error and gm still verifies", () => {
+  // A child process in which loading sodium-native fails, as on an unsupported platform.
+  const script = `
+    import Module from "node:module";
+    const load = Module._load;
+    Module._load = function (request, ...rest) {
+      if (request === "sodium-native") throw new Error("no binary for this platform");
+      return load.call(this, request, ...rest);
+    };
+    const { getSuite } = await import(${JSON.stringify(new URL("./index.js", import.meta.url).href)});
+    const gm = getSuite("gm");
+    const kp = gm.generateKeyPair();
+    const msg = new Uint8Array([1, 2, 3]);
+    const gmOk = gm.verify(kp.publicKey, msg, gm.sign(kp.privateKey, msg));
+    let code = "none";
+    try { getSuite("intl").verify(new Uint8Array(32), msg, new Uint8Array(64)); } catch (err) { code = err.code; }
+    console.log(JSON.stringify({ gmOk, code }));
+  `;
+  const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(out.status, 0, out.stderr);
+  assert.deepEqual(JSON.parse(out.stdout.trim()), { gmOk: true, code: "CRYPTO_LIBSODIUM_UNAVAILABLE" });
 });

@@ -4,7 +4,9 @@
  * about 1.7 times faster here and states its acceptance rule exactly (docs/protocol.md).
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject, sign as nodeSign } from "node:crypto";
-import sodium from "sodium-native";
+import { createRequire } from "node:module";
+import type { crypto_sign_verify_detached } from "sodium-native";
+import { FatalError } from "../errors/index.js";
 import { digest } from "./digest.js";
 import {
   ed25519PrivateKeyFromPem,
@@ -36,6 +38,26 @@ function privateKeyObject(privateKey: Uint8Array): KeyObject {
   return obj;
 }
 
+/**
+ * libsodium's verifier, loaded on first use: a chain on the gm suite never needs it, and a node
+ * whose binding cannot load stops with this error rather than verify under another rule.
+ */
+let libsodiumVerify: typeof crypto_sign_verify_detached | undefined;
+function ed25519Verifier(): typeof crypto_sign_verify_detached {
+  if (libsodiumVerify === undefined) {
+    try {
+      libsodiumVerify = (createRequire(import.meta.url)("sodium-native") as typeof import("sodium-native"))
+        .crypto_sign_verify_detached;
+    } catch (err: unknown) {
+      throw new FatalError(
+        "CRYPTO_LIBSODIUM_UNAVAILABLE",
+        `Ed25519 verification needs libsodium (the sodium-native package), which did not load: ${(err as Error).message}. Run \`npm ci\` in the installation on a supported platform (Linux, macOS or Windows on x64 or arm64).`,
+      );
+    }
+  }
+  return libsodiumVerify;
+}
+
 function rawPublicFromObject(obj: KeyObject): Uint8Array {
   const der = obj.export({ format: "der", type: "spki" });
   return new Uint8Array(der.subarray(der.length - 32));
@@ -65,11 +87,13 @@ export const intlSuite: CryptoSuite = Object.freeze({
     return new Uint8Array(nodeSign(null, message, privateKeyObject(privateKey)));
   },
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    // Outside the try: a missing library is not a bad signature.
+    const verifyDetached = ed25519Verifier();
     try {
       if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
       if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
       if (!(message instanceof Uint8Array)) return false;
-      return sodium.crypto_sign_verify_detached(signature, message, publicKey);
+      return verifyDetached(signature, message, publicKey);
     } catch {
       return false;
     }

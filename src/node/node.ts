@@ -93,6 +93,9 @@ export class ZlNode {
     const log = opts.logger ?? createLogger(config.logLevel, config.logFile || undefined);
     const genesis = readGenesisFile(paths.genesis);
     const suite = getSuite(genesis.suite);
+    // Loads the suite's verifier now (libsodium for intl), so that a node that could not verify
+    // stops here with a coded error instead of at its first transaction.
+    suite.verify(new Uint8Array(suite.publicKeyLength), new Uint8Array(0), new Uint8Array(suite.signatureLength));
     mkdirSync(paths.data, { recursive: true });
     const store = new ChainStore(paths.data);
     await store.open();
