@@ -6,6 +6,4 @@ declare module "sodium-native" {
     message: Uint8Array,
     publicKey: Uint8Array,
   ): boolean;
-  const sodium: { crypto_sign_verify_detached: typeof crypto_sign_verify_detached };
-  export default sodium;
 }
