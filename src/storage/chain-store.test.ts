@@ -64,3 +64,57 @@ describe("ChainStore storage format", () => {
     }
   });
 });
+
+const txId = (height: number, i: number) => Uint8Array.of(height, i >> 8, i & 0xff, ...new Uint8Array(29));
+
+/** A block write with `txs` transactions and one state change, all records recognisable by height. */
+function blockWrite(height: number, txs: number) {
+  const tag = (n: number) => new Uint8Array(32).fill(n);
+  return {
+    height,
+    blockBytes: Uint8Array.of(0xb0, height),
+    commitBytes: Uint8Array.of(0xc0, height),
+    receiptsBytes: Uint8Array.of(0x80),
+    txIds: Array.from({ length: txs }, (_, i) => txId(height, i)),
+    changes: [{ key: Uint8Array.of(9, height), value: Uint8Array.of(height) }],
+    newNodes: [],
+    staleNodeKeys: [],
+    head: { height, blockHash: tag(height), stateRoot: tag(height), rootNodeKey: null, time: height },
+  };
+}
+
+describe("ChainStore block writes", () => {
+  it("keeps each write's records to itself, one after another and when writes overlap", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zl-store-"));
+    try {
+      const store = new ChainStore(dir);
+      await store.open();
+      await store.writeGenesis(new Uint8Array(32).fill(1), GENESIS_WRITE);
+      // One after another: a large block, then smaller ones (a reused batch must start empty).
+      await store.commitBlock(blockWrite(1, 500));
+      await store.commitBlock(blockWrite(2, 3));
+      // Two writes in flight at once (as a block and a pruning pass may be).
+      await Promise.all([store.commitBlock(blockWrite(3, 200)), store.commitBlock(blockWrite(4, 1))]);
+      await store.close();
+
+      const again = new ChainStore(dir);
+      await again.open();
+      for (const [height, txs] of [
+        [1, 500],
+        [2, 3],
+        [3, 200],
+        [4, 1],
+      ] as const) {
+        assert.deepEqual([...(again.getBlockBytes(height) ?? [])], [0xb0, height], `block ${height}`);
+        assert.deepEqual([...(again.getCommitBytes(height) ?? [])], [0xc0, height]);
+        assert.deepEqual([...(again.getState(Uint8Array.of(9, height)) ?? [])], [height]);
+        for (const i of [0, txs - 1])
+          assert.deepEqual(again.txLocation(txId(height, i)), { height, index: i });
+      }
+      assert.equal(again.txLocation(txId(2, 3)), undefined);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
