@@ -32,6 +32,8 @@ export interface BenchOptions {
   txs: number;
   senders: number;
   batch?: number;
+  /** Rate (tx/s) whose shares pace the latency levels; default: the measured saturated throughput. */
+  latencyBaseTps?: number;
   log?: (m: string) => void;
 }
 
@@ -244,7 +246,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const floodBlocks = blocks - blocksBefore;
       const levels: BenchResult["latency_by_load"] = [];
       for (const share of LATENCY_LOAD_SHARES) {
-        const rate = Math.max(50, sat.tps * share);
+        const rate = Math.max(50, (o.latencyBaseTps ?? sat.tps) * share);
         const count = Math.max(500, Math.round(rate * LATENCY_LEVEL_SECONDS));
         const paced = signAttestations(g.chainId, senders, count, cursor);
         log(`latency: ${count} transactions paced at ${rate.toFixed(0)} tx/s`);

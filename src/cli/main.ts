@@ -413,12 +413,20 @@ program
   .option("--nodes <list>", "validator processes, e.g. 4 or 4,7,10 (default: one single-validator node)")
   .option("--txs <n>", "transactions to send", "40000")
   .option("--senders <n>", "distinct sender accounts", "200")
+  .option(
+    "--latency-base <tx/s>",
+    "pace the latency levels as shares of this rate instead of the measured throughput, to compare runs at the same offered load",
+  )
   .option("--json", "print one JSON object")
   .action(async (o) => {
     const sizes: number[] = o.nodes ? String(o.nodes).split(",").map(Number) : [0];
     if (sizes.some((n) => !Number.isSafeInteger(n) || n < 0 || n > 32))
       throw new ZlError("BENCH_BAD_NODES", "--nodes takes validator counts 1..32, comma-separated");
-    requireCounts({ "--txs": o.txs, "--senders": o.senders });
+    requireCounts({
+      "--txs": o.txs,
+      "--senders": o.senders,
+      ...(o.latencyBase === undefined ? {} : { "--latency-base": o.latencyBase }),
+    });
     const results = [];
     for (const nodes of sizes) {
       const r = await runBench({
@@ -426,6 +434,7 @@ program
         nodes,
         txs: Number(o.txs),
         senders: Number(o.senders),
+        ...(o.latencyBase === undefined ? {} : { latencyBaseTps: Number(o.latencyBase) }),
         log: o.json ? () => {} : (m) => console.error(m),
       });
       results.push(r);
