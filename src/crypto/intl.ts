@@ -1,6 +1,6 @@
 /**
  * The `intl` suite: Ed25519 (RFC 8032), SHA-256, AES-256-GCM. Keys, signing, hashing and
- * encryption are node:crypto; verification is libsodium's (sodium-native, ADR 0021), which is
+ * encryption are node:crypto; verification is libsodium's (sodium-native, ADR 0020), which is
  * about 1.7 times faster here and states its acceptance rule exactly (docs/protocol.md).
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject, sign as nodeSign } from "node:crypto";

@@ -34,7 +34,6 @@ export type SignatureChecker = (txs: DecodedTx[]) => Promise<boolean[]>;
 
 /** One account's pending transactions: nonces are per account, so queues are keyed by its address (hex). */
 interface SenderQueue {
-  addressHex: string;
   /** Next nonce expected by committed state. */
   next: number;
   byNonce: Map<number, DecodedTx>;
@@ -155,7 +154,7 @@ export class Mempool {
     const addressHex = dtx.addressHex;
     let q = this.senders.get(addressHex);
     if (!q) {
-      q = { addressHex, next: readNonce(state, addressHex), byNonce: new Map() };
+      q = { next: readNonce(state, addressHex), byNonce: new Map() };
       this.senders.set(addressHex, q);
     }
     const nonce = dtx.tx.body.nonce;

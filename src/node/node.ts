@@ -95,7 +95,11 @@ export class ZlNode {
     const suite = getSuite(genesis.suite);
     // Loads the suite's verifier now (libsodium for intl), so that a node that could not verify
     // stops here with a coded error instead of at its first transaction.
-    suite.verify(new Uint8Array(suite.publicKeyLength), new Uint8Array(0), new Uint8Array(suite.signatureLength));
+    suite.verify(
+      new Uint8Array(suite.publicKeyLength),
+      new Uint8Array(0),
+      new Uint8Array(suite.signatureLength),
+    );
     mkdirSync(paths.data, { recursive: true });
     const store = new ChainStore(paths.data);
     await store.open();
