@@ -30,13 +30,22 @@ async function setFormatRecord(dir: string, value: Uint8Array | undefined): Prom
   await db.close();
 }
 
+/** Runs `body` on a store in a new directory with genesis written; removes the directory after. */
+async function withGenesisStore(body: (store: ChainStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "zl-store-"));
+  try {
+    const store = new ChainStore(dir);
+    await store.open();
+    await store.writeGenesis(new Uint8Array(32).fill(1), GENESIS_WRITE);
+    await body(store, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("ChainStore storage format", () => {
   it("records its format with genesis and refuses a store of another format", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "zl-store-"));
-    try {
-      const store = new ChainStore(dir);
-      await store.open();
-      await store.writeGenesis(new Uint8Array(32).fill(1), GENESIS_WRITE);
+    await withGenesisStore(async (store, dir) => {
       await store.close();
 
       const again = new ChainStore(dir);
@@ -59,9 +68,7 @@ describe("ChainStore storage format", () => {
             err.message.includes(`reads format ${STORAGE_FORMAT}`),
         );
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -85,11 +92,7 @@ function blockWrite(height: number, txs: number) {
 
 describe("ChainStore block writes", () => {
   it("keeps each write's records to itself, one after another and when writes overlap", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "zl-store-"));
-    try {
-      const store = new ChainStore(dir);
-      await store.open();
-      await store.writeGenesis(new Uint8Array(32).fill(1), GENESIS_WRITE);
+    await withGenesisStore(async (store, dir) => {
       // One after another: a large block, then smaller ones (a reused batch must start empty).
       await store.commitBlock(blockWrite(1, 500));
       await store.commitBlock(blockWrite(2, 3));
@@ -113,8 +116,6 @@ describe("ChainStore block writes", () => {
       }
       assert.equal(again.txLocation(txId(2, 3)), undefined);
       await again.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
