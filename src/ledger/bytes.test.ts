@@ -1,5 +1,6 @@
 /** The byte helpers agree with the platform's codecs on every input (property tests). */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { fromCharCodes, fromHex, fromUtf8, latin1String, toHex, utf8 } from "./bytes.js";
@@ -34,6 +35,25 @@ describe("byte helpers", () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it("without Buffer (as in a browser), toHex and latin1String give the same strings", () => {
+    const inputs = Array.from({ length: 80 }, (_, n) =>
+      Array.from({ length: n }, (_, i) => (i * 37 + n) % 256),
+    );
+    const script = `
+      delete globalThis.Buffer;
+      const { toHex, latin1String } = await import(${JSON.stringify(new URL("./bytes.js", import.meta.url).href)});
+      const inputs = ${JSON.stringify(inputs)};
+      console.log(JSON.stringify(inputs.map((a) => [toHex(Uint8Array.from(a)), latin1String(Uint8Array.from(a))])));
+    `;
+    const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    assert.equal(out.status, 0, out.stderr);
+    const got = JSON.parse(out.stdout) as Array<[string, string]>;
+    inputs.forEach((a, i) => {
+      assert.equal(got[i]![0], Buffer.from(a).toString("hex"));
+      assert.equal(got[i]![1], Buffer.from(a).toString("latin1"));
+    });
   });
 
   it("fromCharCodes takes more codes than one call can (the browser path of long arrays)", () => {
