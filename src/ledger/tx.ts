@@ -42,9 +42,7 @@ export interface DecodedTx {
   /** The bytes the signature covers. */
   signBytes: Uint8Array;
   sender: Uint8Array;
-  /** The sender's account address. */
-  address: Uint8Array;
-  /** `address` in lowercase hex, as the sender's state keys spell it (`accountKey`, `nonceKey`). */
+  /** The sender's account address in lowercase hex, as its state keys spell it (`accountKey`, `nonceKey`). */
   addressHex: string;
 }
 
@@ -89,8 +87,7 @@ export function decodeTx(suite: CryptoSuite, bytes: Uint8Array, maxBytes: number
   const signBytes = txBodySlice(bytes);
   const sender = tx.body.sender;
   const id = suite.hash(signBytes);
-  const address = addressOf(suite, sender);
-  return { tx, id, idHex: toHex(id), bytes, signBytes, sender, address, addressHex: toHex(address) };
+  return { tx, id, idHex: toHex(id), bytes, signBytes, sender, addressHex: toHex(addressOf(suite, sender)) };
 }
 
 /** Bytes after the body in a canonical signed transaction: 0x5840 and the 64-byte signature. */
@@ -110,7 +107,6 @@ export function signTx(suite: CryptoSuite, privateKey: Uint8Array, body: TxBody)
   const tx = { body, signature };
   const sender = body.sender;
   const id = suite.hash(signBytes);
-  const address = addressOf(suite, sender);
   return {
     tx,
     id,
@@ -118,8 +114,7 @@ export function signTx(suite: CryptoSuite, privateKey: Uint8Array, body: TxBody)
     bytes: encodeSignedTx(tx),
     signBytes,
     sender,
-    address,
-    addressHex: toHex(address),
+    addressHex: toHex(addressOf(suite, sender)),
   };
 }
 

@@ -32,7 +32,6 @@ import {
   decodeLeaf,
   HEAP_SLOTS,
   heapNodeKind,
-  innerInternalMask,
   isValidNodeKey,
   KIND_EMPTY,
   KIND_INTERNAL,
@@ -547,6 +546,7 @@ export class StateTrie {
     }
     // The binary nodes inside the page, bottom-up: an internal one is hashed (or its hash kept from
     // `old` if no slot below it changed); the others are EMPTY or the lone leaf below them.
+    let innerMask = 0;
     for (let h = 15; h >= 1; h--) {
       const kind = heapNodeKind(present, leaves, h);
       if (kind === KIND_EMPTY) {
@@ -557,6 +557,7 @@ export class StateTrie {
         bytes[h] = bytes[slot] as Uint8Array;
         at[h] = at[slot] as number;
       } else {
+        innerMask |= 1 << h;
         const kept =
           old !== null && (changed & (HEAP_SLOTS[h] as number)) === 0 ? (old.innerOffset[h] as number) : -1;
         if (kept >= 0) {
@@ -575,7 +576,7 @@ export class StateTrie {
         }
       }
     }
-    const encoded = allocBytes(pageSize(present, innerInternalMask(present, leaves)));
+    const encoded = allocBytes(pageSize(present, innerMask));
     writePageRecord(encoded, present, leaves, bytes, at, versions);
     const nodeKey = makeNodeKey(ctx.version, depth, pfx);
     ctx.newNodes.push([nodeKey, encoded]);
