@@ -1,4 +1,10 @@
-/** Packing of verify jobs into one transferable ArrayBuffer (shared by pool and worker). */
+/**
+ * Packing of verify jobs into one buffer shared by the pool and a worker.
+ *
+ * Layout (little-endian): u32 count, then per item u32 pkLen, u32 msgLen, u32 sigLen, pk, msg,
+ * sig; then `count` result bytes, which the worker sets to 1 (valid) or 0. The results follow the
+ * items at `resultsOffset`, so one buffer carries a job both ways and can be used again.
+ */
 
 export interface VerifyItem {
   publicKey: Uint8Array;
@@ -6,37 +12,54 @@ export interface VerifyItem {
   signature: Uint8Array;
 }
 
-/** Layout: u32 count, then per item u32 pkLen, u32 msgLen, u32 sigLen, pk, msg, sig (LE). */
-export function packItems(items: readonly VerifyItem[], start: number, end: number): ArrayBuffer {
-  let size = 4;
+/** Bytes a job of items[start, end) needs, results included. */
+export function packedSize(items: readonly VerifyItem[], start: number, end: number): number {
+  let size = 4 + (end - start);
   for (let i = start; i < end; i++) {
     const it = items[i] as VerifyItem;
     size += 12 + byteLen(it.publicKey) + byteLen(it.message) + byteLen(it.signature);
   }
-  const buf = new ArrayBuffer(size);
+  return size;
+}
+
+/**
+ * Writes items[start, end) at the start of `buf` (at least `packedSize` bytes); returns the
+ * offset of the results.
+ */
+export function packInto(
+  buf: ArrayBufferLike,
+  items: readonly VerifyItem[],
+  start: number,
+  end: number,
+): number {
   const view = new DataView(buf);
   const bytes = new Uint8Array(buf);
   view.setUint32(0, end - start, true);
   let o = 4;
   for (let i = start; i < end; i++) {
     const it = items[i] as VerifyItem;
-    const parts = [asBytes(it.publicKey), asBytes(it.message), asBytes(it.signature)];
-    for (const p of parts) {
-      view.setUint32(o, p.length, true);
-      o += 4;
-    }
-    for (const p of parts) {
-      bytes.set(p, o);
-      o += p.length;
-    }
+    const pk = asBytes(it.publicKey);
+    const msg = asBytes(it.message);
+    const sig = asBytes(it.signature);
+    view.setUint32(o, pk.length, true);
+    view.setUint32(o + 4, msg.length, true);
+    view.setUint32(o + 8, sig.length, true);
+    o += 12;
+    bytes.set(pk, o);
+    o += pk.length;
+    bytes.set(msg, o);
+    o += msg.length;
+    bytes.set(sig, o);
+    o += sig.length;
   }
-  return buf;
+  return o;
 }
 
-export function unpackItems(buf: ArrayBuffer): VerifyItem[] {
+/** The items of a packed job (views into `buf`) and where its results go. */
+export function unpackItems(buf: ArrayBufferLike): { items: VerifyItem[]; resultsOffset: number } {
   const view = new DataView(buf);
   const n = view.getUint32(0, true);
-  const out: VerifyItem[] = new Array(n);
+  const items: VerifyItem[] = new Array(n);
   let o = 4;
   for (let i = 0; i < n; i++) {
     const a = view.getUint32(o, true);
@@ -49,9 +72,9 @@ export function unpackItems(buf: ArrayBuffer): VerifyItem[] {
     o += b;
     const signature = new Uint8Array(buf, o, c);
     o += c;
-    out[i] = { publicKey, message, signature };
+    items[i] = { publicKey, message, signature };
   }
-  return out;
+  return { items, resultsOffset: o };
 }
 
 // Malformed items (non-bytes) are encoded as empty arrays, which verify to false.

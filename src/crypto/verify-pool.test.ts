@@ -88,3 +88,36 @@ test("measureVerifyRate returns a positive rate", () => {
   assert.ok(measureVerifyRate(getSuite("intl"), 50) > 0);
   assert.ok(measureVerifyRate(getSuite("gm"), 50) > 0);
 });
+
+test("chunks in flight at once each get their own results, and buffers are used again", async () => {
+  const pool = new VerifyPool("intl", 2);
+  try {
+    const { items, expected } = mixedBatch("intl", 300);
+    // Many batches of different sizes at once, three rounds: later rounds reuse the buffers the
+    // earlier ones returned, and no batch may see another's results.
+    const cuts = [0, 17, 20, 64, 65, 130, 161, 250, 300];
+    for (let round = 0; round < 3; round++) {
+      const parts = cuts.slice(1).map((end, i) => [cuts[i] as number, end] as const);
+      const results = await Promise.all(parts.map(([a, b]) => pool.verifyBatch(items.slice(a, b))));
+      for (const [i, [a, b]] of parts.entries())
+        assert.deepEqual(results[i], expected.slice(a, b), `round ${round}, items ${a}..${b}`);
+    }
+    // Valid items only, then invalid only, through the same buffers: stale results would show.
+    const valid = items.filter((_, i) => expected[i]);
+    const invalid = items.filter((_, i) => !expected[i]);
+    assert.deepEqual(
+      await pool.verifyBatch(valid),
+      valid.map(() => true),
+    );
+    assert.deepEqual(
+      await pool.verifyBatch(invalid),
+      invalid.map(() => false),
+    );
+    assert.deepEqual(
+      await pool.verifyBatch(valid),
+      valid.map(() => true),
+    );
+  } finally {
+    await pool.close();
+  }
+});

@@ -3,26 +3,37 @@
  *
  * Every batch goes to the workers: in a node the calling (main) thread is the scarce one —
  * it executes blocks and serves the API — so even a single signature is verified off it.
- * Batches are split into at most one contiguous chunk per worker, of at least MIN_CHUNK items; each chunk travels as a single transferred ArrayBuffer. If a worker dies, its
- * pending chunks are rejected with BusyError("CRYPTO_VERIFY_WORKER_DIED") and a replacement
- * is spawned; the pool never hangs.
+ * Batches are split into at most one contiguous chunk per worker, of at least MIN_CHUNK items.
+ * A chunk travels in a SharedArrayBuffer that carries the items one way and the results back
+ * (verify-codec.ts), and the buffer is used again by later chunks: on the machines measured, a
+ * fresh buffer per chunk (allocated, its pages first touched, transferred) cost the main thread
+ * several times what the message itself does. If a worker dies, its pending chunks are rejected
+ * with BusyError("CRYPTO_VERIFY_WORKER_DIED") and a replacement is spawned; the pool never hangs.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { BusyError, InvalidInputError } from "../errors/index.js";
 import { getSuite } from "./index.js";
 import type { CryptoSuite, SuiteId } from "./suite.js";
-import { packItems, type VerifyItem } from "./verify-codec.js";
+import { packedSize, packInto, type VerifyItem } from "./verify-codec.js";
 
 export type { VerifyItem } from "./verify-codec.js";
 
 /** Batches smaller than this are verified on the calling thread (only the empty batch). */
 export const INLINE_THRESHOLD = 1;
-/** Smallest chunk worth a worker round trip of its own. */
-export const MIN_CHUNK = 16;
+/**
+ * Smallest chunk worth a worker round trip of its own. Each chunk costs the main thread a message
+ * each way and a wake-up of a sleeping worker; 64 signatures take a worker 3–5 ms, so a smaller
+ * batch is not worth splitting (measured in docs/performance.md, "Verifying threads' buffers").
+ */
+export const MIN_CHUNK = 64;
+/** Smallest shared buffer allocated; sizes grow in powers of two from here. */
+const MIN_BUFFER_BYTES = 64 * 1024;
+/** Buffers larger than this are not kept for reuse (an unusually large batch). */
+const MAX_KEPT_BUFFER_BYTES = 8 * 1024 * 1024;
 
 interface Pending {
-  resolve: (r: Uint8Array) => void;
+  resolve: () => void;
   reject: (e: Error) => void;
 }
 
@@ -39,6 +50,8 @@ export class VerifyPool {
   private nextId = 1;
   private rr = 0;
   private closed = false;
+  /** Shared buffers of finished chunks, ready for the next ones. */
+  private readonly spare: SharedArrayBuffer[] = [];
 
   constructor(suite: SuiteId, threads: number = availableParallelism()) {
     this.impl = getSuite(suite); // throws CRYPTO_UNKNOWN_SUITE
@@ -58,12 +71,12 @@ export class VerifyPool {
     });
     worker.unref(); // only referenced while it has work (see dispatch)
     const slot: Slot = { worker, pending: new Map() };
-    worker.on("message", (msg: { id: number; results: Uint8Array }) => {
+    worker.on("message", (msg: { id: number }) => {
       const p = slot.pending.get(msg.id);
       if (p === undefined) return;
       slot.pending.delete(msg.id);
       if (slot.pending.size === 0) worker.unref();
-      p.resolve(msg.results);
+      p.resolve();
     });
     const fail = (why: string) => {
       const idx = this.slots.indexOf(slot);
@@ -82,13 +95,34 @@ export class VerifyPool {
     return slot;
   }
 
-  private dispatch(slot: Slot, buf: ArrayBuffer): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve, reject) => {
+  /** Sends a packed chunk to a worker; resolves once its results are in `buf`. */
+  private dispatch(slot: Slot, buf: SharedArrayBuffer): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const id = this.nextId++;
       slot.pending.set(id, { resolve, reject });
       slot.worker.ref();
-      slot.worker.postMessage({ id, buf }, [buf]);
+      slot.worker.postMessage({ id, buf });
     });
+  }
+
+  /** A spare shared buffer of at least `size` bytes, or a new one. */
+  private takeBuffer(size: number): SharedArrayBuffer {
+    for (let i = 0; i < this.spare.length; i++) {
+      const buf = this.spare[i] as SharedArrayBuffer;
+      if (buf.byteLength >= size) {
+        this.spare.splice(i, 1);
+        return buf;
+      }
+    }
+    let bytes = MIN_BUFFER_BYTES;
+    while (bytes < size) bytes *= 2;
+    return new SharedArrayBuffer(bytes);
+  }
+
+  /** Keeps a finished chunk's buffer, up to a few per thread; a chunk's worker is done with it. */
+  private giveBack(buf: SharedArrayBuffer): void {
+    if (buf.byteLength <= MAX_KEPT_BUFFER_BYTES && this.spare.length < 2 * this.threads + 2)
+      this.spare.push(buf);
   }
 
   /** Verify many signatures; result i is true iff item i verifies. Never throws on bad items. */
@@ -100,20 +134,22 @@ export class VerifyPool {
     }
     const chunks = Math.min(this.slots.length, Math.ceil(n / MIN_CHUNK));
     const per = Math.ceil(n / chunks);
-    const jobs: Promise<Uint8Array>[] = [];
-    const starts: number[] = [];
+    const out: boolean[] = new Array(n);
+    const jobs: Promise<void>[] = [];
     for (let start = 0; start < n; start += per) {
       const end = Math.min(n, start + per);
       const slot = this.slots[this.rr++ % this.slots.length] as Slot;
-      starts.push(start);
-      jobs.push(this.dispatch(slot, packItems(items, start, end)));
+      const buf = this.takeBuffer(packedSize(items, start, end));
+      const resultsAt = packInto(buf, items, start, end);
+      jobs.push(
+        this.dispatch(slot, buf).then(() => {
+          const r = new Uint8Array(buf, resultsAt, end - start);
+          for (let i = 0; i < r.length; i++) out[start + i] = r[i] === 1;
+          this.giveBack(buf);
+        }),
+      );
     }
-    const results = await Promise.all(jobs);
-    const out: boolean[] = new Array(n);
-    results.forEach((r, j) => {
-      const s = starts[j] as number;
-      for (let i = 0; i < r.length; i++) out[s + i] = r[i] === 1;
-    });
+    await Promise.all(jobs);
     return out;
   }
 

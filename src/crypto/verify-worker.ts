@@ -6,7 +6,8 @@ import { unpackItems } from "./verify-codec.js";
 
 interface Job {
   id: number;
-  buf: ArrayBuffer;
+  /** The packed chunk; its results are written back into it (verify-codec.ts). */
+  buf: SharedArrayBuffer;
 }
 
 const port = parentPort;
@@ -15,11 +16,11 @@ const suite = getSuite((workerData as { suite: SuiteId }).suite);
 
 port.on("message", (msg: Job | { id: number; crash: true }) => {
   if ("crash" in msg) process.exit(3); // test hook: simulate a dying worker
-  const items = unpackItems(msg.buf);
-  const out = new Uint8Array(items.length);
+  const { items, resultsOffset } = unpackItems(msg.buf);
+  const out = new Uint8Array(msg.buf, resultsOffset, items.length);
   for (let i = 0; i < items.length; i++) {
     const it = items[i];
     out[i] = it !== undefined && suite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
   }
-  port.postMessage({ id: msg.id, results: out }, [out.buffer]);
+  port.postMessage({ id: msg.id });
 });
