@@ -67,11 +67,11 @@ try {
     main_us_per_batch: perBatch,
     main_us_per_signature: perBatch / batch,
   };
-  if (opts.json) console.log(JSON.stringify(result, null, 2));
+  if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else
-    console.log(
+    process.stdout.write(
       `${suiteId}, batches of ${batch} every ${gapMs} ms on ${pool.threads} threads: ` +
-        `${perBatch.toFixed(0)} µs of main-thread time per batch, ${(perBatch / batch).toFixed(2)} µs per signature`,
+        `${perBatch.toFixed(0)} µs of main-thread time per batch, ${(perBatch / batch).toFixed(2)} µs per signature\n`,
     );
 } finally {
   await pool.close();
