@@ -23,17 +23,14 @@ export async function subscribeBlocks(
   if (!res.ok || !res.body) throw new Error(`subscription refused: HTTP ${res.status}`);
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
+  const splitter = new SseSplitter();
   const ended = (async () => {
-    let buf = "";
     try {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
         const now = performance.now();
-        buf += decoder.decode(value, { stream: true });
-        for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
-          const message = buf.slice(0, i);
-          buf = buf.slice(i + 2);
+        for (const message of splitter.push(decoder.decode(value, { stream: true }))) {
           const data = message.split("\n").find((l) => l.startsWith("data: "));
           if (data) onBlock(JSON.parse(data.slice(6)) as BlockEvent, now);
         }
@@ -44,3 +41,39 @@ export async function subscribeBlocks(
   })();
   return { close: () => ctrl.abort(), ended };
 }
+
+/**
+ * Splits a server-sent event stream, fed in chunks of any size, into its messages (the text
+ * between blank lines). A block's event can be hundreds of kilobytes and arrive in many chunks:
+ * each chunk is searched once and the pieces of a message are joined once, when it ends, rather
+ * than re-searching and re-copying the whole pending text for every chunk.
+ */
+export class SseSplitter {
+  /** Pieces of a message not ended yet. */
+  private pending: string[] = [];
+  /** Whether the pending text ends with "\n", so that a chunk starting with "\n" ends the message. */
+  private pendingEndsWithNewline = false;
+
+  /** Returns the messages that `text` completes, in order. */
+  push(text: string): string[] {
+    if (text.length === 0) return [];
+    const messages: string[] = [];
+    let start = 0;
+    if (this.pendingEndsWithNewline && text.charCodeAt(0) === NEWLINE) {
+      messages.push(this.pending.join("").slice(0, -1));
+      this.pending = [];
+      start = 1;
+    }
+    for (let i = text.indexOf("\n\n", start); i >= 0; i = text.indexOf("\n\n", start)) {
+      const tail = text.slice(start, i);
+      messages.push(this.pending.length > 0 ? this.pending.join("") + tail : tail);
+      this.pending = [];
+      start = i + 2;
+    }
+    if (start < text.length) this.pending.push(text.slice(start));
+    this.pendingEndsWithNewline = this.pending.length > 0 && text.charCodeAt(text.length - 1) === NEWLINE;
+    return messages;
+  }
+}
+
+const NEWLINE = 10;
