@@ -37,10 +37,12 @@ export interface DecodedTx {
   id: Uint8Array;
   /** `id` in lowercase hex: the key by which the mempool and the API name the transaction. */
   idHex: string;
-  /** Canonical encoding of the signed transaction (what is stored in the block). */
+  /**
+   * Canonical encoding of the signed transaction (what is stored in the block). The bytes the
+   * signature covers are `txBodySlice(bytes)`, a view taken when needed: a pooled transaction
+   * then keeps one object fewer alive.
+   */
   bytes: Uint8Array;
-  /** The bytes the signature covers. */
-  signBytes: Uint8Array;
   sender: Uint8Array;
   /** The sender's account address in lowercase hex, as its state keys spell it (`accountKey`, `nonceKey`). */
   addressHex: string;
@@ -84,10 +86,9 @@ export function decodeTx(suite: CryptoSuite, bytes: Uint8Array, maxBytes: number
       `transaction is ${bytes.length} bytes; the chain's limit is ${maxBytes}`,
     );
   const tx = txFromCbor(decode(bytes, maxBytes));
-  const signBytes = txBodySlice(bytes);
   const sender = tx.body.sender;
-  const id = suite.hash(signBytes);
-  return { tx, id, idHex: toHex(id), bytes, signBytes, sender, addressHex: toHex(addressOf(suite, sender)) };
+  const id = suite.hash(txBodySlice(bytes));
+  return { tx, id, idHex: toHex(id), bytes, sender, addressHex: toHex(addressOf(suite, sender)) };
 }
 
 /** Bytes after the body in a canonical signed transaction: 0x5840 and the 64-byte signature. */
@@ -112,7 +113,6 @@ export function signTx(suite: CryptoSuite, privateKey: Uint8Array, body: TxBody)
     id,
     idHex: toHex(id),
     bytes: encodeSignedTx(tx),
-    signBytes,
     sender,
     addressHex: toHex(addressOf(suite, sender)),
   };

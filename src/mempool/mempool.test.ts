@@ -18,7 +18,7 @@ const provenance = { system: "mempool-test", generatedAt: 1_700_000_000_000, met
 function setup(limits = DEFAULT_MEMPOOL_LIMITS) {
   const c = testChain("intl");
   const verify = async (txs: DecodedTx[]) =>
-    txs.map((t) => c.suite.verify(t.sender, t.signBytes, t.tx.signature));
+    txs.map((t) => c.suite.verify(t.sender, txBodySlice(t.bytes), t.tx.signature));
   const pool = new Mempool(c.registry, verify, limits);
   const ctx: BlockContext = c.ctx();
   const attest = (nonce?: number) =>

@@ -21,7 +21,7 @@ import { ZlError } from "../errors/index.js";
 import { ModuleRegistry } from "../execution/engine.js";
 import type { Commit } from "../ledger/block.js";
 import { toHex } from "../ledger/bytes.js";
-import { type DecodedTx, decodeTx } from "../ledger/tx.js";
+import { type DecodedTx, decodeTx, txBodySlice } from "../ledger/tx.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { type AddResult, Mempool } from "../mempool/mempool.js";
 import { nativeModules } from "../modules/index.js";
@@ -248,7 +248,7 @@ export class ZlNode {
   /** Checks transaction signatures in the worker pool. */
   checkSignatures(txs: DecodedTx[]): Promise<boolean[]> {
     return this.verifier.verifyBatch(
-      txs.map((t) => ({ publicKey: t.sender, message: t.signBytes, signature: t.tx.signature })),
+      txs.map((t) => ({ publicKey: t.sender, message: txBodySlice(t.bytes), signature: t.tx.signature })),
     );
   }
 

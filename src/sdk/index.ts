@@ -3,6 +3,7 @@
 export { getSuite } from "../crypto/index.js";
 export type { SuiteId } from "../crypto/suite.js";
 export { type Genesis, type GenesisJson, genesisToJson, parseGenesis } from "../ledger/genesis.js";
+export { type DecodedTx, txBodySlice } from "../ledger/tx.js";
 export { cborToJson, jsonToCbor } from "./args.js";
 export { ApiError, type SubmitResult, ZlClient } from "./client.js";
 export { type BlockEvent, type Subscription, subscribeBlocks } from "./events.js";
