@@ -49,17 +49,21 @@ export async function subscribeBlocks(
  * than re-searching and re-copying the whole pending text for every chunk.
  */
 export class SseSplitter {
-  /** Pieces of a message not ended yet. */
+  /** Pieces of a message not ended yet (never empty strings). */
   private pending: string[] = [];
-  /** Whether the pending text ends with "\n", so that a chunk starting with "\n" ends the message. */
-  private pendingEndsWithNewline = false;
 
   /** Returns the messages that `text` completes, in order. */
   push(text: string): string[] {
     if (text.length === 0) return [];
     const messages: string[] = [];
     let start = 0;
-    if (this.pendingEndsWithNewline && text.charCodeAt(0) === NEWLINE) {
+    // A pending text ending in "\n" and a chunk starting with one make the blank line between them.
+    const last = this.pending[this.pending.length - 1];
+    if (
+      last !== undefined &&
+      last.charCodeAt(last.length - 1) === NEWLINE &&
+      text.charCodeAt(0) === NEWLINE
+    ) {
       messages.push(this.pending.join("").slice(0, -1));
       this.pending = [];
       start = 1;
@@ -71,7 +75,6 @@ export class SseSplitter {
       start = i + 2;
     }
     if (start < text.length) this.pending.push(text.slice(start));
-    this.pendingEndsWithNewline = this.pending.length > 0 && text.charCodeAt(text.length - 1) === NEWLINE;
     return messages;
   }
 }
