@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { encode } from "../codec/cbor.js";
 import { toHex } from "../ledger/bytes.js";
 import { startTestNode, type TestNode } from "../node/test-node.js";
+import { type BlockEvent, subscribeBlocks } from "../sdk/events.js";
 
 describe("HTTP API input validation", () => {
   let t: TestNode;
@@ -118,6 +119,47 @@ describe("HTTP API input validation", () => {
     );
     // Bytes that are a byte string but not a transaction are judged like hex ones.
     await expectError(await cbor(encode(new Uint8Array([0xff]))), 400, "CODEC_MALFORMED");
+  });
+
+  it("streams each committed block in the full view (with events) or the filtered one, and refuses another view", async () => {
+    const got: Record<"full" | "filtered", BlockEvent[]> = { full: [], filtered: [] };
+    const subs = await Promise.all(
+      (["full", "filtered"] as const).map((view) => subscribeBlocks(api, (b) => got[view].push(b), { view })),
+    );
+    try {
+      const { chainId } = await t.client.trustedGenesis();
+      const tx = t.admin.sign(chainId, {
+        module: "attest",
+        call: "record",
+        args: attestArgs(0xe1),
+        nonce: await t.client.nextNonce(t.admin.address),
+        expiry: 1_000_000,
+      });
+      const id = toHex(tx.id);
+      await t.client.submitBatch([tx.bytes]);
+      const find = (view: "full" | "filtered") =>
+        got[view].flatMap((b) => b.txs.map((x) => ({ b, x }))).find((e) => e.x.id === id);
+      const deadline = Date.now() + 10_000;
+      while ((!find("full") || !find("filtered")) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      const full = find("full");
+      const filtered = find("filtered");
+      assert.ok(full && filtered, "the block reached both subscribers");
+      assert.deepEqual(
+        { height: filtered.b.height, hash: filtered.b.hash, time: filtered.b.time },
+        { height: full.b.height, hash: full.b.hash, time: full.b.time },
+      );
+      assert.deepEqual(filtered.x, { id, status: "ok", code: "OK" });
+      const { events, ...rest } = full.x;
+      assert.deepEqual(rest, filtered.x);
+      assert.deepEqual(
+        (events as Array<{ module: string; type: string }>).map((e) => `${e.module}.${e.type}`),
+        ["attest.attested"],
+      );
+    } finally {
+      for (const s of subs) s.close();
+    }
+    await expectError(await fetch(`${api}/v1/events?view=everything`), 400, "API_BAD_REQUEST");
   });
 
   it("answers unknown routes, heights and ids with coded 4xx errors", async () => {

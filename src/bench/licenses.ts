@@ -163,17 +163,21 @@ export async function runLicenseBench(o: LicenseBenchOptions): Promise<LicenseBe
     let failed = 0;
     let lastCommit = 0;
     const codes = new Map<string, number>();
-    const sub = await subscribeBlocks(node.api, (b, at) => {
-      for (const t of b.txs) {
-        if (!ids.has(t.id)) continue;
-        if (t.status === "ok") ok++;
-        else {
-          failed++;
-          codes.set(t.code, (codes.get(t.code) ?? 0) + 1);
+    const sub = await subscribeBlocks(
+      node.api,
+      (b, at) => {
+        for (const t of b.txs) {
+          if (!ids.has(t.id)) continue;
+          if (t.status === "ok") ok++;
+          else {
+            failed++;
+            codes.set(t.code, (codes.get(t.code) ?? 0) + 1);
+          }
+          lastCommit = at;
         }
-        lastCommit = at;
-      }
-    });
+      },
+      { view: "filtered" },
+    );
     const start = performance.now();
     let rejected = 0;
     try {

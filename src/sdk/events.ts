@@ -4,7 +4,16 @@ export interface BlockEvent {
   height: number;
   hash: string;
   time: number;
-  txs: Array<{ id: string; status: "ok" | "failed"; code: string; events: unknown }>;
+  /** `events` is present in the full view only. */
+  txs: Array<{ id: string; status: "ok" | "failed"; code: string; events?: unknown }>;
+}
+
+export interface SubscribeOptions {
+  /**
+   * `full` (the default): each transaction with its events; `filtered`: its id, status and code
+   * only, for a subscriber that only follows commits (about half the bytes to send and parse).
+   */
+  view?: "full" | "filtered";
 }
 
 export interface Subscription {
@@ -17,9 +26,12 @@ export interface Subscription {
 export async function subscribeBlocks(
   baseUrl: string,
   onBlock: (b: BlockEvent, receivedAt: number) => void,
+  opts: SubscribeOptions = {},
 ): Promise<Subscription> {
   const ctrl = new AbortController();
-  const res = await fetch(new URL("/v1/events", baseUrl), { signal: ctrl.signal });
+  const url = new URL("/v1/events", baseUrl);
+  if (opts.view !== undefined) url.searchParams.set("view", opts.view);
+  const res = await fetch(url, { signal: ctrl.signal });
   if (!res.ok || !res.body) throw new Error(`subscription refused: HTTP ${res.status}`);
   const reader = res.body.getReader();
   const decoder = new TextDecoder();

@@ -6,7 +6,7 @@ export { type Genesis, type GenesisJson, genesisToJson, parseGenesis } from "../
 export { type DecodedTx, txBodySlice } from "../ledger/tx.js";
 export { cborToJson, jsonToCbor } from "./args.js";
 export { ApiError, type SubmitResult, ZlClient } from "./client.js";
-export { type BlockEvent, type Subscription, subscribeBlocks } from "./events.js";
+export { type BlockEvent, type SubscribeOptions, type Subscription, subscribeBlocks } from "./events.js";
 export {
   decodeValidatorSet,
   type LightCheck,
