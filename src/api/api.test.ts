@@ -128,15 +128,27 @@ describe("HTTP API input validation", () => {
     );
     try {
       const { chainId } = await t.client.trustedGenesis();
-      const tx = t.admin.sign(chainId, {
-        module: "attest",
-        call: "record",
-        args: attestArgs(0xe1),
-        nonce: await t.client.nextNonce(t.admin.address),
-        expiry: 1_000_000,
-      });
+      // The account's next nonce counts committed transactions only: while earlier tests' are
+      // still pending, the same nonce is refused (TX_NONCE_PENDING) and is tried again.
+      let tx: ReturnType<typeof t.admin.sign> | undefined;
+      const tried: string[] = [];
+      for (let attempt = 0; tx === undefined && attempt < 200; attempt++) {
+        const candidate = t.admin.sign(chainId, {
+          module: "attest",
+          call: "record",
+          args: attestArgs(0xe1),
+          nonce: await t.client.nextNonce(t.admin.address),
+          expiry: 1_000_000,
+        });
+        const r = await t.client.submitBatch([candidate.bytes]);
+        if (r.accepted === 1) tx = candidate;
+        else {
+          tried.push(r.results[0]?.error?.code ?? "?");
+          await new Promise((done) => setTimeout(done, 50));
+        }
+      }
+      assert.ok(tx, `not admitted: ${tried.join(", ")}`);
       const id = toHex(tx.id);
-      await t.client.submitBatch([tx.bytes]);
       const find = (view: "full" | "filtered") =>
         got[view].flatMap((b) => b.txs.map((x) => ({ b, x }))).find((e) => e.x.id === id);
       const deadline = Date.now() + 10_000;
@@ -144,7 +156,10 @@ describe("HTTP API input validation", () => {
         await new Promise((r) => setTimeout(r, 20));
       const full = find("full");
       const filtered = find("filtered");
-      assert.ok(full && filtered, "the block reached both subscribers");
+      assert.ok(
+        full && filtered,
+        `transaction ${id} reached both subscribers (blocks seen: full ${got.full.map((b) => b.height)}, filtered ${got.filtered.map((b) => b.height)})`,
+      );
       assert.deepEqual(
         { height: filtered.b.height, hash: filtered.b.hash, time: filtered.b.time },
         { height: full.b.height, hash: full.b.hash, time: full.b.time },
