@@ -155,12 +155,13 @@ const MAX_SUBSCRIBER_BACKLOG = 16 * 1024 * 1024;
  */
 const EVENT_VIEWS = ["full", "filtered"] as const;
 type EventView = (typeof EVENT_VIEWS)[number];
+const DEFAULT_EVENT_VIEW: EventView = "full";
 const EventsQuery = Type.Object({
   view: Type.Optional(
     Type.Union(
       EVENT_VIEWS.map((v) => Type.Literal(v)),
       {
-        default: "full",
+        default: DEFAULT_EVENT_VIEW,
         description: "full: each transaction with its events; filtered: id, status and code only",
       },
     ),
@@ -590,7 +591,7 @@ export async function buildApi(node: ZlNode): Promise<FastifyInstance> {
       },
     },
     (req, reply) => {
-      const view: EventView = req.query.view ?? "full";
+      const view: EventView = req.query.view ?? DEFAULT_EVENT_VIEW;
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
