@@ -31,8 +31,9 @@ import {
   type Header,
   type Receipt,
   receiptFromCbor,
+  splitBlock,
 } from "../ledger/block.js";
-import { equalBytes, toHex } from "../ledger/bytes.js";
+import { equalBytes, latin1String, toHex } from "../ledger/bytes.js";
 import { encodeGenesis, type Genesis } from "../ledger/genesis.js";
 import { merkleRoot } from "../ledger/merkle.js";
 import type { DecodedTx } from "../ledger/tx.js";
@@ -103,6 +104,7 @@ export class Chain {
           "GENESIS_MISMATCH",
           `the data directory ${this.store.dir} belongs to another chain (genesis ${toHex(stored)}); this genesis is ${toHex(genesisHash)}`,
         );
+      this.replaySinceCheckpoint();
       return;
     }
     const changes = genesisState(this.suite, this.genesis);
@@ -125,6 +127,50 @@ export class Chain {
       genesisHash: toHex(genesisHash),
       suite: this.suite.id,
     });
+  }
+
+  /**
+   * After a crash, the state index and the trie are on disk only up to the last checkpoint:
+   * rebuilds the rest in memory from the blocks' change sets, checking every state root against
+   * its header (ADR 0021).
+   */
+  private replaySinceCheckpoint(): void {
+    const { from, to } = this.store.pendingHeights();
+    if (from > to) return;
+    const started = performance.now();
+    const root = this.store.checkpointAtOrBelow(from - 1);
+    if (root === undefined || root.height !== from - 1)
+      throw new FatalError("STORAGE_CORRUPT", `the checkpoint at height ${from - 1} is missing`);
+    let rootNodeKey = root.rootNodeKey;
+    for (let height = from; height <= to; height++) {
+      const update = this.replayBlock(this.trie, rootNodeKey, height);
+      this.store.restoreBlock(update);
+      rootNodeKey = update.rootNodeKey;
+    }
+    const head = this.head();
+    if (!sameNodeKey(rootNodeKey, head.rootNodeKey))
+      throw new FatalError("STORAGE_CORRUPT", `replayed state at height ${to} differs from the head record`);
+    this.log.info("state replayed since the last checkpoint", {
+      from,
+      to,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  /** Applies block `height`'s stored change set on `rootNodeKey`, checked against its header. */
+  private replayBlock(trie: StateTrie, rootNodeKey: Uint8Array | null, height: number) {
+    const changes = this.store.changesAt(height);
+    const raw = this.store.getBlockBytes(height);
+    if (changes === undefined || raw === undefined)
+      throw new FatalError("STORAGE_CORRUPT", `block ${height} or its change set is missing`);
+    const update = trie.update(rootNodeKey, height, changes);
+    const { header } = splitBlock(raw, this.genesis.params.maxBlockTxs);
+    if (!equalBytes(update.root, header.stateRoot))
+      throw new FatalError(
+        "STORAGE_CORRUPT",
+        `block ${height}'s change set gives state root ${toHex(update.root)}, its header says ${toHex(header.stateRoot)}`,
+      );
+    return { ...update, changes };
   }
 
   head(): Head {
@@ -298,19 +344,46 @@ export class Chain {
     return (decode(raw) as unknown[]).map((r) => receiptFromCbor(r as never));
   }
 
-  /** A key's value with its proof at `height` (default: latest), checked against that header. */
+  /**
+   * A key's value with its proof at `height` (default: latest), checked against that header. The
+   * trie is on disk at checkpoints and in memory at the head; a height between checkpoints is
+   * rebuilt from the checkpoint below it by replaying the change sets in between.
+   */
   stateAt(key: Uint8Array, height?: number): StateAt {
-    const h = height ?? this.height;
-    if (h < 1 || h > this.height)
-      throw new NotFoundError("STATE_HEIGHT_UNKNOWN", `height ${h} is outside 1..${this.height}`);
-    const rootKey = this.store.rootNodeKeyAt(h);
-    if (rootKey === undefined || h < this.store.oldestProvableHeight())
+    const latest = this.head();
+    const h = height ?? latest.height;
+    if (h < 1 || h > latest.height)
+      throw new NotFoundError("STATE_HEIGHT_UNKNOWN", `height ${h} is outside 1..${latest.height}`);
+    const oldest = this.store.oldestProvableHeight();
+    const base = h < oldest ? undefined : this.store.checkpointAtOrBelow(h);
+    if (base === undefined)
       throw new NotFoundError(
         "STATE_HEIGHT_PRUNED",
-        `state at height ${h} is outside the retention window; the oldest provable height is ${this.store.oldestProvableHeight()}`,
+        `state at height ${h} is outside the retention window; the oldest provable height is ${oldest}`,
       );
-    const value = this.trie.get(rootKey, key) ?? null;
-    const proof = this.trie.prove(rootKey, key);
+    let trie = this.trie;
+    let rootKey = latest.rootNodeKey;
+    if (h !== latest.height) {
+      rootKey = base.rootNodeKey;
+      if (base.height < h) {
+        // Records made by the replay live in this map only; older ones come from the store.
+        const made = new Map<string, Uint8Array>();
+        trie = new StateTrie((d) => this.suite.hash(d), {
+          getNode: (k) => made.get(latin1String(k)) ?? this.store.getNode(k),
+        });
+        for (let at = base.height + 1; at <= h; at++) {
+          const update = this.replayBlock(trie, rootKey, at);
+          for (const [nk, node] of update.newNodes) made.set(latin1String(nk), node);
+          rootKey = update.rootNodeKey;
+        }
+      }
+    }
+    const value = trie.get(rootKey, key) ?? null;
+    const proof = trie.prove(rootKey, key);
     return { height: h, key, value, proof, header: this.block(h).header };
   }
+}
+
+function sameNodeKey(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : equalBytes(a, b);
 }

@@ -7,6 +7,7 @@ import { DEFAULT_TIMEOUTS, type TimeoutConfig } from "../consensus/tendermint/st
 import { InvalidInputError } from "../errors/index.js";
 import type { Level } from "../log/logger.js";
 import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "../mempool/mempool.js";
+import { DEFAULT_STORE_OPTIONS } from "../storage/chain-store.js";
 
 export interface NodeConfig {
   api: { host: string; port: number };
@@ -16,6 +17,13 @@ export interface NodeConfig {
   emptyBlocks: boolean;
   /** Past state kept provable, in blocks; older trie nodes are pruned. */
   stateRetentionBlocks: number;
+  /**
+   * The state index and trie are written at checkpoints: every this many blocks (1: with every
+   * block), or sooner when `stateCheckpointMiB` of trie records wait in memory. A crash replays
+   * the blocks since the last checkpoint on start (ADR 0021).
+   */
+  stateCheckpointBlocks: number;
+  stateCheckpointMiB: number;
   mempool: MempoolLimits;
   /** Signature-verification worker threads (0 = one per core). */
   verifyThreads: number;
@@ -55,6 +63,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   blockIntervalMs: 12,
   emptyBlocks: false,
   stateRetentionBlocks: 100_000,
+  stateCheckpointBlocks: DEFAULT_STORE_OPTIONS.checkpointBlocks,
+  stateCheckpointMiB: DEFAULT_STORE_OPTIONS.checkpointBytes / (1024 * 1024),
   mempool: DEFAULT_MEMPOOL_LIMITS,
   verifyThreads: 0,
   logLevel: "info",
@@ -107,6 +117,8 @@ export function parseConfig(json: unknown): NodeConfig {
   if (typeof cfg.api.host !== "string" || cfg.api.host.length === 0) bad("api.host is required");
   posInt(cfg.blockIntervalMs, "blockIntervalMs");
   posInt(cfg.stateRetentionBlocks, "stateRetentionBlocks");
+  posInt(cfg.stateCheckpointBlocks, "stateCheckpointBlocks");
+  posInt(cfg.stateCheckpointMiB, "stateCheckpointMiB");
   posInt(cfg.mempool.maxTxs, "mempool.maxTxs");
   posInt(cfg.mempool.maxBytes, "mempool.maxBytes");
   posInt(cfg.mempool.maxNonceGap, "mempool.maxNonceGap", 0);

@@ -101,7 +101,10 @@ export class ZlNode {
       new Uint8Array(suite.signatureLength),
     );
     mkdirSync(paths.data, { recursive: true });
-    const store = new ChainStore(paths.data);
+    const store = new ChainStore(paths.data, {
+      checkpointBlocks: config.stateCheckpointBlocks,
+      checkpointBytes: config.stateCheckpointMiB * 1024 * 1024,
+    });
     await store.open();
     const registry = new ModuleRegistry(nativeModules());
     const chain = new Chain(store, suite, genesis, registry, log);
@@ -336,7 +339,7 @@ export class ZlNode {
     this.pruning = true;
     const oldest = height - keep;
     this.chain.store
-      .pruneState(oldest, oldest)
+      .pruneState(oldest)
       .then((deleted) => this.log.debug("state pruned", { oldestKept: oldest, nodesDeleted: deleted }))
       .catch((err: unknown) => this.log.error("state pruning failed", { err: (err as Error).message }))
       .finally(() => {

@@ -72,6 +72,38 @@ describe("ChainStore storage format", () => {
   });
 });
 
+describe("ChainStore format upgrade", () => {
+  it("opens a store of format 2 as format 3, with its head as the checkpoint", async () => {
+    await withGenesisStore(async (store, dir) => {
+      await store.commitBlock(blockWrite(1, 2));
+      await store.close(); // the checkpoint is now at 1
+      // Format 2 wrote the state with every block and had no checkpoint record.
+      await setFormatRecord(dir, Uint8Array.of(2));
+      const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+        keyEncoding: "view",
+        valueEncoding: "view",
+      });
+      await db.open();
+      await db.del(Uint8Array.of(0x57));
+      await db.close();
+
+      const upgraded = new ChainStore(dir);
+      await upgraded.open();
+      assert.equal(upgraded.checkpointAt, 1);
+      assert.deepEqual(upgraded.pendingHeights(), { from: 2, to: 1 });
+      assert.deepEqual([...(upgraded.getState(Uint8Array.of(9, 1)) ?? [])], [1]);
+      await upgraded.close();
+      const check = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+        keyEncoding: "view",
+        valueEncoding: "view",
+      });
+      await check.open();
+      assert.deepEqual([...((await check.get(Uint8Array.of(0x46))) ?? [])], [STORAGE_FORMAT]);
+      await check.close();
+    });
+  });
+});
+
 const txId = (height: number, i: number) => Uint8Array.of(height, i >> 8, i & 0xff, ...new Uint8Array(29));
 
 /** A block write with `txs` transactions and one state change, all records recognisable by height. */

@@ -1,21 +1,31 @@
 /**
  * The node's durable store: LevelDB (classic-level), one database per node. Everything a block
- * brings — the block, its commit certificate, receipts, transaction index, the latest values of
- * changed keys, new state-trie nodes, the stale-node index and the new head — is written in ONE
- * atomic batch with sync, so a crash at any moment leaves either the whole block or none of it.
+ * brings — the block, its commit certificate, receipts, transaction index, its state changes and
+ * the new head — is written in ONE atomic batch with sync, so a crash at any moment leaves either
+ * the whole block or none of it.
+ *
+ * The state index (latest value per key) and the state trie's records are derived from the
+ * blocks' change sets, and are written at checkpoints (ADR 0021): every `checkpointBlocks`
+ * blocks, or sooner when the trie records waiting in memory reach `checkpointBytes`. Between
+ * checkpoints they live in memory, so a record replaced a few blocks later is never written at
+ * all. On open after a crash, `Chain.init` replays the change sets since the last checkpoint and
+ * checks each state root against its header (`pendingHeights`, `changesAt`, `restoreBlock`).
  *
  * Key layout (one-byte prefixes; heights as u64 big-endian so they sort numerically):
  *   'H'                     → head: encode([height, blockHash, stateRoot, rootNodeKey|null, time])
  *   'G'                     → genesis hash
  *   'F'                     → storage format (u8), written with genesis: STORAGE_FORMAT
+ *   'W'                     → checkpoint height (u64): state index and trie are on disk up to it
  *   'b' height              → block (canonical CBOR)
  *   'c' height              → commit certificate
  *   'r' height              → receipts: encode([receipt...])
  *   't' txId                → encode([height, index])
- *   's' key                 → latest value of a state key
+ *   'd' height              → the block's state changes: encode([[key, value|null]...])
+ *   's' key                 → value of a state key at the checkpoint
  *   'n' nodeKey             → state-trie node
- *   'z' staleSince          → encode([nodeKey...]): the nodes that block replaced
- *   'R' height              → trie root node key at that height (empty value = empty tree)
+ *   'z' checkpoint          → encode([nodeKey...]): nodes of the previous checkpoint's tree that
+ *                             the blocks up to this checkpoint replaced
+ *   'R' checkpoint          → trie root node key at that checkpoint (empty value = empty tree)
  *   'P'                     → oldest height whose state is still provable (after pruning)
  */
 import { ClassicLevel } from "classic-level";
@@ -71,12 +81,29 @@ const P = (c: string) => new Uint8Array([c.charCodeAt(0)]);
 const HEAD = P("H");
 const GENESIS = P("G");
 const FORMAT = P("F");
+const CHECKPOINT = P("W");
+const EMPTY = new Uint8Array(0);
 
 /**
- * The layout of the records above. 2: state-trie nodes are pages of four binary levels (ADR
- * 0019). A store of format 1 (binary trie records, no 'F' record) cannot be read by this code.
+ * The layout of the records above. 3: the state index and trie are written at checkpoints, and
+ * each block stores its change set ('d', 'W'; ADR 0021). 2: state-trie nodes are pages of four
+ * binary levels (ADR 0019); a store of format 2 opens as format 3 whose checkpoint is its head.
+ * A store of format 1 (binary trie records, no 'F' record) cannot be read by this code.
  */
-export const STORAGE_FORMAT = 2;
+export const STORAGE_FORMAT = 3;
+const UPGRADABLE_FORMATS: readonly number[] = [2];
+
+export interface StoreOptions {
+  /** Write the state index and the trie at least every this many blocks (1: with every block). */
+  checkpointBlocks: number;
+  /** ... or as soon as the trie records held in memory since the last checkpoint reach this. */
+  checkpointBytes: number;
+}
+
+export const DEFAULT_STORE_OPTIONS: StoreOptions = {
+  checkpointBlocks: 32,
+  checkpointBytes: 4 * 1024 * 1024,
+};
 
 /** A record key: one prefix byte, then `part` (a height, a transaction id, a state or node key). */
 function key(prefix: string, part?: Bytes): Bytes {
@@ -87,15 +114,40 @@ function key(prefix: string, part?: Bytes): Bytes {
   return out;
 }
 
+/** The version a trie node key starts with (u64 big-endian; `src/state/node.ts`). */
+const nodeKeyVersion = (nodeKey: Bytes): number => readU64be(nodeKey);
+
 export class ChainStore {
   private readonly db: ClassicLevel<Uint8Array, Uint8Array>;
+  private readonly opts: StoreOptions;
   private readonly nodeCache = new Lru<string, Bytes>(200_000);
   private readonly valueCache = new Lru<string, Bytes | null>(100_000);
   private headCache: Head | undefined;
   /** The native batch between writes; taken while a write is in flight, so writes never share one. */
   private spareBatch: ReusableBatch | undefined;
+  /** Height up to which the state index and the trie are on disk ('W'). */
+  private checkpointHeight = 0;
+  /** Since the checkpoint: the latest value of every changed key (null: deleted), by latin1 key. */
+  private readonly pendingValues = new Map<string, { key: Bytes; value: Bytes | null }>();
+  /** Since the checkpoint: trie records made by a block and not yet replaced, by latin1 node key. */
+  private readonly pendingNodes = new Map<string, { key: Bytes; node: Bytes }>();
+  private pendingNodeBytes = 0;
+  /** Heights of the checkpoints on disk ('R'), ascending. */
+  private checkpoints: number[] = [];
+  /** Records of the checkpoint's tree that blocks since then replaced. */
+  private replacedSinceCheckpoint: Bytes[] = [];
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    opts: Partial<StoreOptions> = {},
+  ) {
+    this.opts = { ...DEFAULT_STORE_OPTIONS, ...opts };
+    for (const name of ["checkpointBlocks", "checkpointBytes"] as const)
+      if (!Number.isSafeInteger(this.opts[name]) || this.opts[name] < 1)
+        throw new FatalError(
+          "STORAGE_BAD_OPTION",
+          `${name} must be a positive integer, got ${this.opts[name]}`,
+        );
     // A large write buffer means fewer level-0 files and fewer write stalls under load; the block
     // cache keeps hot trie nodes and values in memory.
     this.db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
@@ -114,13 +166,18 @@ export class ChainStore {
       throw new FatalError("STORAGE_OPEN_FAILED", `cannot open the database at ${this.dir}: ${cause}`);
     }
     try {
-      this.checkFormat();
+      await this.checkFormat();
     } catch (err: unknown) {
       await this.db.close();
       throw err;
     }
     const raw = this.db.getSync(HEAD);
     this.headCache = raw ? decodeHead(raw) : undefined;
+    const checkpoint = this.db.getSync(CHECKPOINT);
+    // A store of format 2 wrote everything with every block: its head is its checkpoint.
+    this.checkpointHeight = checkpoint ? readU64be(checkpoint) : (this.headCache?.height ?? 0);
+    for await (const k of this.db.keys({ gte: key("R"), lt: key("S") }))
+      this.checkpoints.push(readU64be(k, 1));
     this.spareBatch = this.newBatch();
   }
 
@@ -136,21 +193,33 @@ export class ChainStore {
     return batch as ReusableBatch;
   }
 
-  /** A store written by another layout is refused before anything reads it. */
-  private checkFormat(): void {
+  /**
+   * A store written by another layout is refused before anything reads it; one of a format this
+   * code upgrades in place is marked with the current format (older code then refuses it).
+   */
+  private async checkFormat(): Promise<void> {
     if (this.db.getSync(GENESIS) === undefined) return; // a new store: the format comes with genesis
     const raw = this.db.getSync(FORMAT);
     const format = raw === undefined ? 1 : raw.length === 1 ? (raw[0] as number) : -1;
-    if (format !== STORAGE_FORMAT)
-      throw new FatalError(
-        "STORAGE_FORMAT_UNSUPPORTED",
-        `the database at ${this.dir} has storage format ${format}, this node reads format ${STORAGE_FORMAT}; move the data directory aside and start the node again: a node with peers syncs the chain from them`,
-        { format, supported: STORAGE_FORMAT },
-      );
+    if (format === STORAGE_FORMAT) return;
+    if (UPGRADABLE_FORMATS.includes(format)) {
+      await this.db.put(FORMAT, Uint8Array.of(STORAGE_FORMAT), { sync: true });
+      return;
+    }
+    throw new FatalError(
+      "STORAGE_FORMAT_UNSUPPORTED",
+      `the database at ${this.dir} has storage format ${format}, this node reads format ${STORAGE_FORMAT}; move the data directory aside and start the node again: a node with peers syncs the chain from them`,
+      { format, supported: STORAGE_FORMAT },
+    );
   }
 
+  /** Writes a checkpoint of what is held in memory, then closes the database. */
   async close(): Promise<void> {
-    await this.db.close();
+    try {
+      await this.checkpoint();
+    } finally {
+      await this.db.close();
+    }
   }
 
   head(): Head | undefined {
@@ -168,25 +237,156 @@ export class ChainStore {
     await this.writeAtomically((batch) => {
       batch.put(GENESIS, genesisHash);
       batch.put(FORMAT, Uint8Array.of(STORAGE_FORMAT));
-      this.addStateWrites(batch, write);
+      for (const { key: k, value } of write.changes)
+        if (value !== null) batch.put(key("s", k), offHeap(value));
+      for (const [nk, node] of write.newNodes) batch.put(key("n", nk), offHeap(node));
+      batch.put(key("R", u64be(write.height)), write.head.rootNodeKey ?? EMPTY);
+      batch.put(CHECKPOINT, u64be(write.height));
       batch.put(HEAD, encodeHead(write.head));
     });
-    this.afterStateWrite(write);
+    for (const { key: k, value } of write.changes) this.valueCache.set(latin1String(k), value);
+    for (const [nk, node] of write.newNodes) this.nodeCache.set(latin1String(nk), node);
+    this.checkpointHeight = write.height;
+    this.checkpoints.push(write.height);
+    this.headCache = write.head;
   }
 
-  /** Writes a whole block atomically and durably. */
+  /**
+   * Writes a whole block atomically and durably: with a checkpoint when one is due. Blocks are
+   * committed one after another (the chain awaits each commit before building on it).
+   */
   async commitBlock(w: BlockWrite): Promise<void> {
     const h = u64be(w.height);
+    let newBytes = 0;
+    for (const [, node] of w.newNodes) newBytes += node.length;
+    const checkpoint =
+      w.height - this.checkpointHeight >= this.opts.checkpointBlocks ||
+      this.pendingNodeBytes + newBytes >= this.opts.checkpointBytes;
+    let written: CheckpointWrite | undefined;
     await this.writeAtomically((batch) => {
       batch.put(key("b", h), w.blockBytes);
       batch.put(key("c", h), w.commitBytes);
       batch.put(key("r", h), w.receiptsBytes);
       for (let i = 0; i < w.txIds.length; i++)
         batch.put(key("t", w.txIds[i]!), offHeap(encode([w.height, i])));
-      this.addStateWrites(batch, w);
+      batch.put(key("d", h), encodeChanges(w.changes));
+      if (checkpoint) written = this.addCheckpoint(batch, w.height, w.head.rootNodeKey, w);
       batch.put(HEAD, encodeHead(w.head));
     });
-    this.afterStateWrite(w);
+    if (written) this.afterCheckpoint(w.height, written);
+    else this.holdPending(w);
+    this.headCache = w.head;
+  }
+
+  /**
+   * Writes the state index and trie held in memory, making the head the checkpoint. A no-op when
+   * the head is already one. `close` calls it; a crash instead leaves the change sets to replay.
+   */
+  async checkpoint(): Promise<void> {
+    const head = this.headCache;
+    if (!head || head.height === this.checkpointHeight) return;
+    let written: CheckpointWrite | undefined;
+    await this.writeAtomically((batch) => {
+      written = this.addCheckpoint(batch, head.height, head.rootNodeKey);
+    });
+    if (written) this.afterCheckpoint(head.height, written);
+  }
+
+  /**
+   * Adds a checkpoint at `height` to a batch: the values and live trie records held in memory,
+   * with those of `block` (the block written in the same batch) on top.
+   */
+  private addCheckpoint(
+    batch: RecordWriter,
+    height: number,
+    rootNodeKey: Bytes | null,
+    block?: Pick<BlockWrite, "changes" | "newNodes" | "staleNodeKeys">,
+  ): CheckpointWrite {
+    const values = [...this.pendingValues.values()];
+    if (block) values.push(...block.changes); // later entries win, in the batch as here
+    for (const { key: k, value } of values) {
+      if (value === null) batch.del(key("s", k));
+      else batch.put(key("s", k), offHeap(value));
+    }
+    const replaced = this.replacedSinceCheckpoint.slice();
+    const superseded = new Set<string>();
+    for (const nk of block?.staleNodeKeys ?? []) {
+      if (nodeKeyVersion(nk) > this.checkpointHeight) superseded.add(latin1String(nk));
+      else replaced.push(nk);
+    }
+    const nodes: Array<[string, Bytes]> = [];
+    for (const [ck, { key: nk, node }] of this.pendingNodes) {
+      if (superseded.has(ck)) continue;
+      batch.put(key("n", nk), offHeap(node));
+      nodes.push([ck, node]);
+    }
+    for (const [nk, node] of block?.newNodes ?? []) {
+      batch.put(key("n", nk), offHeap(node));
+      nodes.push([latin1String(nk), node]);
+    }
+    const at = u64be(height);
+    // One record per checkpoint lists the records it made stale (one put instead of one per node).
+    if (replaced.length > 0) batch.put(key("z", at), encode(replaced));
+    batch.put(key("R", at), rootNodeKey ?? EMPTY);
+    batch.put(CHECKPOINT, at);
+    return { values, nodes };
+  }
+
+  /** Caches see a checkpoint's values and records only once they are durable. */
+  private afterCheckpoint(height: number, written: CheckpointWrite): void {
+    for (const { key: k, value } of written.values) this.valueCache.set(latin1String(k), value);
+    for (const [ck, node] of written.nodes) this.nodeCache.set(ck, node);
+    this.pendingValues.clear();
+    this.pendingNodes.clear();
+    this.pendingNodeBytes = 0;
+    this.replacedSinceCheckpoint = [];
+    this.checkpointHeight = height;
+    this.checkpoints.push(height);
+  }
+
+  /** Holds a durable block's state in memory until the next checkpoint. */
+  private holdPending(w: Pick<BlockWrite, "changes" | "newNodes" | "staleNodeKeys">): void {
+    for (const change of w.changes) this.pendingValues.set(latin1String(change.key), change);
+    for (const [nk, node] of w.newNodes) {
+      this.pendingNodes.set(latin1String(nk), { key: nk, node });
+      this.pendingNodeBytes += node.length;
+    }
+    for (const nk of w.staleNodeKeys) {
+      if (nodeKeyVersion(nk) <= this.checkpointHeight) {
+        this.replacedSinceCheckpoint.push(nk);
+        continue;
+      }
+      // Made and replaced since the checkpoint: never written.
+      const ck = latin1String(nk);
+      const held = this.pendingNodes.get(ck);
+      if (held === undefined) continue;
+      this.pendingNodeBytes -= held.node.length;
+      this.pendingNodes.delete(ck);
+    }
+  }
+
+  /** Heights committed since the checkpoint, whose state recovery replays (empty when none). */
+  pendingHeights(): { from: number; to: number } {
+    return { from: this.checkpointHeight + 1, to: this.headCache?.height ?? 0 };
+  }
+
+  /** Height of the last checkpoint. */
+  get checkpointAt(): number {
+    return this.checkpointHeight;
+  }
+
+  /**
+   * Restores a block's trie update, recomputed by replaying its change set on open, into memory
+   * (as `commitBlock` held it before the crash). Heights must come in order from `pendingHeights`.
+   */
+  restoreBlock(w: Pick<BlockWrite, "changes" | "newNodes" | "staleNodeKeys">): void {
+    this.holdPending(w);
+  }
+
+  /** The change set block `height` stored, or undefined if the block is unknown or pruned. */
+  changesAt(height: number): Array<{ key: Bytes; value: Bytes | null }> | undefined {
+    const raw = this.db.getSync(key("d", u64be(height)));
+    return raw === undefined ? undefined : decodeChanges(raw);
   }
 
   /**
@@ -205,33 +405,13 @@ export class ChainStore {
     this.spareBatch = batch;
   }
 
-  /** Caches see a block's values only once they are durable. */
-  private afterStateWrite(w: Pick<BlockWrite, "changes" | "newNodes" | "head">): void {
-    for (const { key: k, value } of w.changes) this.valueCache.set(latin1String(k), value);
-    for (const [nk, node] of w.newNodes) this.nodeCache.set(latin1String(nk), node);
-    this.headCache = w.head;
-  }
-
-  private addStateWrites(
-    batch: RecordWriter,
-    w: Pick<BlockWrite, "height" | "changes" | "newNodes" | "staleNodeKeys" | "head">,
-  ): void {
-    const h = u64be(w.height);
-    for (const { key: k, value } of w.changes) {
-      if (value === null) batch.del(key("s", k));
-      else batch.put(key("s", k), offHeap(value));
-    }
-    for (const [nk, node] of w.newNodes) batch.put(key("n", nk), offHeap(node));
-    // One record per block lists the nodes it made stale (one put instead of one per node).
-    if (w.staleNodeKeys.length > 0) batch.put(key("z", h), encode(w.staleNodeKeys));
-    batch.put(key("R", h), w.head.rootNodeKey ?? new Uint8Array(0));
-  }
-
   /**
    * Latest committed value of a state key (synchronous: execution reads through it); `ck` is
    * `latin1String(k)` when the caller already has it.
    */
   getState(k: Bytes, ck = latin1String(k)): Bytes | undefined {
+    const pending = this.pendingValues.get(ck);
+    if (pending !== undefined) return pending.value ?? undefined;
     const cached = this.valueCache.get(ck);
     if (cached !== undefined) return cached ?? undefined;
     const v = this.db.getSync(key("s", k)) ?? null;
@@ -241,6 +421,8 @@ export class ChainStore {
 
   getNode(nodeKey: Bytes): Bytes | undefined {
     const ck = latin1String(nodeKey);
+    const pending = this.pendingNodes.get(ck);
+    if (pending !== undefined) return pending.node;
     const cached = this.nodeCache.get(ck);
     if (cached) return cached;
     const v = this.db.getSync(key("n", nodeKey));
@@ -248,11 +430,24 @@ export class ChainStore {
     return v;
   }
 
-  /** Root node key of the state trie at `height`: undefined if unknown or pruned, null if empty. */
-  rootNodeKeyAt(height: number): Bytes | null | undefined {
-    const v = this.db.getSync(key("R", u64be(height)));
+  /**
+   * The latest checkpoint at or below `height` whose trie is on disk, with its root node key
+   * (null: empty tree), or undefined if there is none (pruned).
+   */
+  checkpointAtOrBelow(height: number): { height: number; rootNodeKey: Bytes | null } | undefined {
+    const list = this.checkpoints;
+    let lo = 0;
+    let hi = list.length; // first index whose height exceeds `height`
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((list[mid] as number) <= height) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return undefined;
+    const at = list[lo - 1] as number;
+    const v = this.db.getSync(key("R", u64be(at)));
     if (v === undefined) return undefined;
-    return v.length === 0 ? null : v;
+    return { height: at, rootNodeKey: v.length === 0 ? null : v };
   }
 
   getBlockBytes(height: number): Bytes | undefined {
@@ -275,13 +470,17 @@ export class ChainStore {
   }
 
   /**
-   * Deletes trie nodes that became stale at or before `upToHeight`, and the root pointers of
-   * heights before it: state at heights >= upToHeight stays provable. Returns nodes deleted.
+   * Keeps state at heights >= `oldestKept` provable, and deletes what only older heights need:
+   * replays start from the latest checkpoint C <= oldestKept, so the records replaced up to C, the
+   * checkpoints' roots below C and the change sets up to C go. Returns trie records deleted.
    */
-  async pruneState(upToHeight: number, oldestKept: number): Promise<number> {
+  async pruneState(oldestKept: number): Promise<number> {
+    const base = this.checkpointAtOrBelow(oldestKept)?.height;
+    if (base === undefined) return 0;
+    const upTo = u64be(base + 1);
     const batch = this.db.batch();
     let deleted = 0;
-    for await (const [k, v] of this.db.iterator({ gte: key("z"), lt: key("z", u64be(upToHeight + 1)) })) {
+    for await (const [k, v] of this.db.iterator({ gte: key("z"), lt: key("z", upTo) })) {
       for (const nodeKey of decode(v) as Uint8Array[]) {
         batch.del(key("n", nodeKey));
         this.nodeCache.delete(latin1String(nodeKey));
@@ -289,9 +488,11 @@ export class ChainStore {
       }
       batch.del(k);
     }
-    for await (const k of this.db.keys({ gte: key("R"), lt: key("R", u64be(oldestKept)) })) batch.del(k);
+    for await (const k of this.db.keys({ gte: key("R"), lt: key("R", u64be(base)) })) batch.del(k);
+    for await (const k of this.db.keys({ gte: key("d"), lt: key("d", upTo) })) batch.del(k);
     batch.put(key("P"), u64be(oldestKept));
     await batch.write({ sync: true });
+    this.checkpoints = this.checkpoints.filter((c) => c >= base);
     return deleted;
   }
 
@@ -300,6 +501,32 @@ export class ChainStore {
     const v = this.db.getSync(key("P"));
     return v ? readU64be(v) : 0;
   }
+}
+
+/** What a checkpoint wrote, for the caches once it is durable. */
+interface CheckpointWrite {
+  values: Array<{ key: Bytes; value: Bytes | null }>;
+  nodes: Array<[string, Bytes]>;
+}
+
+/** A block's change set: encode([[key, value | null], ...]). */
+function encodeChanges(changes: ReadonlyArray<{ key: Bytes; value: Bytes | null }>): Bytes {
+  return encode(changes.map((c) => [c.key, c.value]));
+}
+
+function decodeChanges(raw: Bytes): Array<{ key: Bytes; value: Bytes | null }> {
+  const list = decode(raw);
+  if (!Array.isArray(list)) throw new FatalError("STORAGE_CORRUPT", "a block's change set is malformed");
+  return list.map((entry: unknown) => {
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      !(entry[0] instanceof Uint8Array) ||
+      !(entry[1] === null || entry[1] instanceof Uint8Array)
+    )
+      throw new FatalError("STORAGE_CORRUPT", "a block's change set is malformed");
+    return { key: entry[0], value: entry[1] };
+  });
 }
 
 function encodeHead(h: Head): Bytes {
