@@ -72,6 +72,31 @@ describe("ChainStore storage format", () => {
   });
 });
 
+describe("ChainStore change sets", () => {
+  it("keeps a block's change set of any size for replay, and the values across a checkpoint", async () => {
+    await withGenesisStore(async (store, dir) => {
+      // Larger than the codec's default bound of 4 MiB, as a full block's changes may be.
+      const big = Array.from({ length: 5 }, (_, i) => ({
+        key: Uint8Array.of(7, i),
+        value: new Uint8Array(1024 * 1024).fill(i + 1),
+      }));
+      const w = { ...blockWrite(1, 1), changes: [...big, { key: Uint8Array.of(1), value: null }] };
+      await store.commitBlock(w);
+      const changes = store.changesAt(1);
+      assert.equal(changes?.length, 6);
+      assert.deepEqual(changes?.[4]?.value?.subarray(0, 3), Uint8Array.of(5, 5, 5));
+      assert.equal(changes?.[5]?.value, null);
+      assert.equal(store.getState(Uint8Array.of(1)), undefined); // deleted, before any checkpoint
+      await store.close();
+      const again = new ChainStore(dir);
+      await again.open();
+      assert.equal(again.getState(Uint8Array.of(1)), undefined); // deleted on disk by the checkpoint
+      assert.equal(again.getState(Uint8Array.of(7, 2))?.length, 1024 * 1024);
+      await again.close();
+    });
+  });
+});
+
 describe("ChainStore format upgrade", () => {
   it("opens a store of format 2 as format 3, with its head as the checkpoint", async () => {
     await withGenesisStore(async (store, dir) => {

@@ -303,7 +303,7 @@ export class ChainStore {
     block?: Pick<BlockWrite, "changes" | "newNodes" | "staleNodeKeys">,
   ): CheckpointWrite {
     const values = [...this.pendingValues.values()];
-    if (block) values.push(...block.changes); // later entries win, in the batch as here
+    for (const change of block?.changes ?? []) values.push(change); // later entries win, in the batch as here
     for (const { key: k, value } of values) {
       if (value === null) batch.del(key("s", k));
       else batch.put(key("s", k), offHeap(value));
@@ -481,7 +481,7 @@ export class ChainStore {
     const batch = this.db.batch();
     let deleted = 0;
     for await (const [k, v] of this.db.iterator({ gte: key("z"), lt: key("z", upTo) })) {
-      for (const nodeKey of decode(v) as Uint8Array[]) {
+      for (const nodeKey of decode(v, v.length) as Uint8Array[]) {
         batch.del(key("n", nodeKey));
         this.nodeCache.delete(latin1String(nodeKey));
         deleted++;
@@ -515,7 +515,8 @@ function encodeChanges(changes: ReadonlyArray<{ key: Bytes; value: Bytes | null 
 }
 
 function decodeChanges(raw: Bytes): Array<{ key: Bytes; value: Bytes | null }> {
-  const list = decode(raw);
+  // The store's own record, as large as a block's changes (beyond the codec's default bound).
+  const list = decode(raw, raw.length);
   if (!Array.isArray(list)) throw new FatalError("STORAGE_CORRUPT", "a block's change set is malformed");
   return list.map((entry: unknown) => {
     if (
