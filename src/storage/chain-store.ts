@@ -20,7 +20,8 @@
  *   'c' height              → commit certificate
  *   'r' height              → receipts: encode([receipt...])
  *   't' txId                → encode([height, index])
- *   'd' height              → the block's state changes: encode([[key, value|null]...])
+ *   'd' height              → the block's state changes: encode([[key, value|null]...]), for a
+ *                             block that is not a checkpoint
  *   's' key                 → value of a state key at the checkpoint
  *   'n' nodeKey             → state-trie node
  *   'z' checkpoint          → encode([nodeKey...]): nodes of the previous checkpoint's tree that
@@ -33,6 +34,7 @@ import { allocOffHeap, offHeap } from "../codec/alloc.js";
 import { decode, encode } from "../codec/cbor.js";
 import { FatalError } from "../errors/index.js";
 import { latin1String, readU64be, u64be } from "../ledger/bytes.js";
+import { nodeKeyVersion } from "../state/node.js";
 import { Lru } from "./lru.js";
 
 type Bytes = Uint8Array;
@@ -113,9 +115,6 @@ function key(prefix: string, part?: Bytes): Bytes {
   out.set(part, 1);
   return out;
 }
-
-/** The version a trie node key starts with (u64 big-endian; `src/state/node.ts`). */
-const nodeKeyVersion = (nodeKey: Bytes): number => readU64be(nodeKey);
 
 export class ChainStore {
   private readonly db: ClassicLevel<Uint8Array, Uint8Array>;
@@ -259,21 +258,26 @@ export class ChainStore {
     const h = u64be(w.height);
     let newBytes = 0;
     for (const [, node] of w.newNodes) newBytes += node.length;
+    // A block whose own records reach half the limit is written at once: a large block shares
+    // most upper pages already, so holding it saves little and costs its change set.
     const checkpoint =
       w.height - this.checkpointHeight >= this.opts.checkpointBlocks ||
-      this.pendingNodeBytes + newBytes >= this.opts.checkpointBytes;
-    let written: CheckpointWrite | undefined;
+      this.pendingNodeBytes + newBytes >= this.opts.checkpointBytes ||
+      2 * newBytes >= this.opts.checkpointBytes;
+    let superseded: ReadonlySet<string> | undefined;
     await this.writeAtomically((batch) => {
       batch.put(key("b", h), w.blockBytes);
       batch.put(key("c", h), w.commitBytes);
       batch.put(key("r", h), w.receiptsBytes);
       for (let i = 0; i < w.txIds.length; i++)
         batch.put(key("t", w.txIds[i]!), offHeap(encode([w.height, i])));
-      batch.put(key("d", h), encodeChanges(w.changes));
-      if (checkpoint) written = this.addCheckpoint(batch, w.height, w.head.rootNodeKey, w);
+      // Replays start after a checkpoint, so the block a checkpoint falls on needs no change set
+      // (at saturation that is nearly every block, whose change set would be megabytes).
+      if (checkpoint) superseded = this.addCheckpoint(batch, w.height, w.head.rootNodeKey, w);
+      else batch.put(key("d", h), encodeChanges(w.changes));
       batch.put(HEAD, encodeHead(w.head));
     });
-    if (written) this.afterCheckpoint(w.height, written);
+    if (superseded) this.afterCheckpoint(w.height, superseded, w);
     else this.holdPending(w);
     this.headCache = w.head;
   }
@@ -285,57 +289,58 @@ export class ChainStore {
   async checkpoint(): Promise<void> {
     const head = this.headCache;
     if (!head || head.height === this.checkpointHeight) return;
-    let written: CheckpointWrite | undefined;
     await this.writeAtomically((batch) => {
-      written = this.addCheckpoint(batch, head.height, head.rootNodeKey);
+      this.addCheckpoint(batch, head.height, head.rootNodeKey);
     });
-    if (written) this.afterCheckpoint(head.height, written);
+    this.afterCheckpoint(head.height, NONE_SUPERSEDED);
   }
 
   /**
    * Adds a checkpoint at `height` to a batch: the values and live trie records held in memory,
-   * with those of `block` (the block written in the same batch) on top.
+   * with those of `block` (the block written in the same batch) on top. Returns the keys of the
+   * held records that `block` replaced, which are not written.
    */
   private addCheckpoint(
     batch: RecordWriter,
     height: number,
     rootNodeKey: Bytes | null,
     block?: Pick<BlockWrite, "changes" | "newNodes" | "staleNodeKeys">,
-  ): CheckpointWrite {
-    const values = [...this.pendingValues.values()];
-    for (const change of block?.changes ?? []) values.push(change); // later entries win, in the batch as here
-    for (const { key: k, value } of values) {
-      if (value === null) batch.del(key("s", k));
-      else batch.put(key("s", k), offHeap(value));
-    }
-    const replaced = this.replacedSinceCheckpoint.slice();
-    const superseded = new Set<string>();
+  ): ReadonlySet<string> {
+    // Later puts of a key win, in the batch as in the caches after it.
+    for (const { key: k, value } of this.pendingValues.values()) putValue(batch, k, value);
+    for (const { key: k, value } of block?.changes ?? []) putValue(batch, k, value);
+    // Nothing held is changed before the write succeeds: a failed write leaves memory as it was.
+    const replacedNow: Bytes[] = [];
+    let superseded: Set<string> | undefined;
     for (const nk of block?.staleNodeKeys ?? []) {
-      if (nodeKeyVersion(nk) > this.checkpointHeight) superseded.add(latin1String(nk));
-      else replaced.push(nk);
+      if (nodeKeyVersion(nk) <= this.checkpointHeight) replacedNow.push(nk);
+      else (superseded ??= new Set()).add(latin1String(nk));
     }
-    const nodes: Array<[string, Bytes]> = [];
-    for (const [ck, { key: nk, node }] of this.pendingNodes) {
-      if (superseded.has(ck)) continue;
-      batch.put(key("n", nk), offHeap(node));
-      nodes.push([ck, node]);
-    }
-    for (const [nk, node] of block?.newNodes ?? []) {
-      batch.put(key("n", nk), offHeap(node));
-      nodes.push([latin1String(nk), node]);
-    }
+    const replaced =
+      replacedNow.length === 0
+        ? this.replacedSinceCheckpoint
+        : this.replacedSinceCheckpoint.concat(replacedNow);
+    for (const [ck, { key: nk, node }] of this.pendingNodes)
+      if (!superseded?.has(ck)) batch.put(key("n", nk), offHeap(node));
+    for (const [nk, node] of block?.newNodes ?? []) batch.put(key("n", nk), offHeap(node));
     const at = u64be(height);
     // One record per checkpoint lists the records it made stale (one put instead of one per node).
     if (replaced.length > 0) batch.put(key("z", at), encode(replaced));
     batch.put(key("R", at), rootNodeKey ?? EMPTY);
     batch.put(CHECKPOINT, at);
-    return { values, nodes };
+    return superseded ?? NONE_SUPERSEDED;
   }
 
   /** Caches see a checkpoint's values and records only once they are durable. */
-  private afterCheckpoint(height: number, written: CheckpointWrite): void {
-    for (const { key: k, value } of written.values) this.valueCache.set(latin1String(k), value);
-    for (const [ck, node] of written.nodes) this.nodeCache.set(ck, node);
+  private afterCheckpoint(
+    height: number,
+    superseded: ReadonlySet<string>,
+    block?: Pick<BlockWrite, "changes" | "newNodes">,
+  ): void {
+    for (const [ck, { value }] of this.pendingValues) this.valueCache.set(ck, value);
+    for (const { key: k, value } of block?.changes ?? []) this.valueCache.set(latin1String(k), value);
+    for (const [ck, { node }] of this.pendingNodes) if (!superseded.has(ck)) this.nodeCache.set(ck, node);
+    for (const [nk, node] of block?.newNodes ?? []) this.nodeCache.set(latin1String(nk), node);
     this.pendingValues.clear();
     this.pendingNodes.clear();
     this.pendingNodeBytes = 0;
@@ -503,10 +508,11 @@ export class ChainStore {
   }
 }
 
-/** What a checkpoint wrote, for the caches once it is durable. */
-interface CheckpointWrite {
-  values: Array<{ key: Bytes; value: Bytes | null }>;
-  nodes: Array<[string, Bytes]>;
+const NONE_SUPERSEDED: ReadonlySet<string> = new Set<string>();
+
+function putValue(batch: RecordWriter, k: Bytes, value: Bytes | null): void {
+  if (value === null) batch.del(key("s", k));
+  else batch.put(key("s", k), offHeap(value));
 }
 
 /** A block's change set: encode([[key, value | null], ...]). */
