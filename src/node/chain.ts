@@ -355,16 +355,16 @@ export class Chain {
     const h = height ?? latest.height;
     if (h < 1 || h > latest.height)
       throw new NotFoundError("STATE_HEIGHT_UNKNOWN", `height ${h} is outside 1..${latest.height}`);
-    const oldest = this.store.oldestProvableHeight();
-    const base = h < oldest ? undefined : this.store.checkpointAtOrBelow(h);
-    if (base === undefined)
-      throw new NotFoundError(
-        "STATE_HEIGHT_PRUNED",
-        `state at height ${h} is outside the retention window; the oldest provable height is ${oldest}`,
-      );
     let trie = this.trie;
     let rootKey = latest.rootNodeKey;
     if (h !== latest.height) {
+      const oldest = this.store.oldestProvableHeight();
+      const base = h < oldest ? undefined : this.store.checkpointAtOrBelow(h);
+      if (base === undefined)
+        throw new NotFoundError(
+          "STATE_HEIGHT_PRUNED",
+          `state at height ${h} is outside the retention window; the oldest provable height is ${oldest}`,
+        );
       rootKey = base.rootNodeKey;
       if (base.height < h) {
         // Records made by the replay live in this map only; older ones come from the store.

@@ -9,11 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { hex, referenceRoot, sha256 } from "../state/test-support.js";
+import { applyModel, hex, type Model, referenceRoot, sha256 } from "../state/test-support.js";
 import { type StateChange, StateTrie } from "../state/trie.js";
 import { ChainStore, type StoreOptions } from "./chain-store.js";
-
-type Model = Map<string, [Uint8Array, Uint8Array]>;
 
 const KEYS = 12;
 const change = fc.record({
@@ -27,16 +25,16 @@ const limits = fc.record({
 });
 
 /** A store with its own trie over it, as `Chain` has. */
-class Node {
+class StoreWithTrie {
   readonly trie: StateTrie;
   private constructor(readonly store: ChainStore) {
     this.trie = new StateTrie(sha256, { getNode: (k) => store.getNode(k) });
   }
 
-  static async open(dir: string, opts: Partial<StoreOptions>, genesis: boolean): Promise<Node> {
+  static async open(dir: string, opts: Partial<StoreOptions>, genesis: boolean): Promise<StoreWithTrie> {
     const store = new ChainStore(dir, opts);
     await store.open();
-    const node = new Node(store);
+    const node = new StoreWithTrie(store);
     if (genesis) {
       const empty = sha256(new Uint8Array(0));
       await store.writeGenesis(empty, {
@@ -114,13 +112,6 @@ class Node {
   }
 }
 
-function apply(model: Model, changes: StateChange[]): void {
-  for (const { key, value } of changes) {
-    if (value === null) model.delete(hex(key));
-    else model.set(hex(key), [key, value]);
-  }
-}
-
 describe("ChainStore checkpoints (property)", () => {
   it("match writing every block, and replay after a crash at any block", async () => {
     await fc.assert(
@@ -128,15 +119,15 @@ describe("ChainStore checkpoints (property)", () => {
         const dirs = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), "zl-ckprop-")));
         const [refDir, liveDir, imageDir] = dirs as [string, string, string];
         try {
-          const reference = await Node.open(refDir, { checkpointBlocks: 1 }, true);
-          const live = await Node.open(liveDir, opts, true);
-          const model: Model = new Map();
+          const reference = await StoreWithTrie.open(refDir, { checkpointBlocks: 1 }, true);
+          const live = await StoreWithTrie.open(liveDir, opts, true);
+          let model: Model = new Map();
           const roots: Uint8Array[] = [new Uint8Array(32)];
           const crashAfter = crashSeed % (list.length + 1);
-          let restarted: Node | undefined;
+          let restarted: StoreWithTrie | undefined;
           for (let i = 0; i < list.length; i++) {
             const changes = list[i]!;
-            apply(model, changes);
+            model = applyModel(model, changes);
             const want = await reference.commit(changes);
             roots.push(want);
             assert.equal(hex(want), hex(referenceRoot(sha256, model)), "reference root");
@@ -149,7 +140,7 @@ describe("ChainStore checkpoints (property)", () => {
           }
           live.check(model, "live");
           if (crashAfter > 0) {
-            restarted = await Node.open(imageDir, opts, false);
+            restarted = await StoreWithTrie.open(imageDir, opts, false);
             assert.equal(restarted.height, crashAfter);
             restarted.replay(roots);
             // It goes on with the blocks the crash cut off.
@@ -164,7 +155,7 @@ describe("ChainStore checkpoints (property)", () => {
           }
           await live.store.close();
           await reference.store.close();
-          const reopened = await Node.open(liveDir, opts, false);
+          const reopened = await StoreWithTrie.open(liveDir, opts, false);
           assert.deepEqual(reopened.store.pendingHeights(), { from: list.length + 1, to: list.length });
           reopened.check(model, "reopened after close");
           await reopened.store.close();

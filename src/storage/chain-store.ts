@@ -131,6 +131,8 @@ export class ChainStore {
   /** Since the checkpoint: trie records made by a block and not yet replaced, by latin1 node key. */
   private readonly pendingNodes = new Map<string, { key: Bytes; node: Bytes }>();
   private pendingNodeBytes = 0;
+  /** 'P', read once on open: every state query checks it. */
+  private oldestProvable = 0;
   /** Heights of the checkpoints on disk ('R'), ascending. */
   private checkpoints: number[] = [];
   /** Records of the checkpoint's tree that blocks since then replaced. */
@@ -175,8 +177,11 @@ export class ChainStore {
     const checkpoint = this.db.getSync(CHECKPOINT);
     // A store of format 2 wrote everything with every block: its head is its checkpoint.
     this.checkpointHeight = checkpoint ? readU64be(checkpoint) : (this.headCache?.height ?? 0);
+    // Every 'R' record, whose keys run from "R" up to (not including) the next prefix "S".
     for await (const k of this.db.keys({ gte: key("R"), lt: key("S") }))
       this.checkpoints.push(readU64be(k, 1));
+    const oldest = this.db.getSync(key("P"));
+    this.oldestProvable = oldest ? readU64be(oldest) : 0;
     this.spareBatch = this.newBatch();
   }
 
@@ -498,13 +503,13 @@ export class ChainStore {
     batch.put(key("P"), u64be(oldestKept));
     await batch.write({ sync: true });
     this.checkpoints = this.checkpoints.filter((c) => c >= base);
+    this.oldestProvable = oldestKept;
     return deleted;
   }
 
   /** Oldest height whose state can still be proven (0 if nothing was pruned). */
   oldestProvableHeight(): number {
-    const v = this.db.getSync(key("P"));
-    return v ? readU64be(v) : 0;
+    return this.oldestProvable;
   }
 }
 
