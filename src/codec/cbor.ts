@@ -176,16 +176,34 @@ function malformedSplit(reason: string): never {
   throw new InvalidInputError("CODEC_MALFORMED", `malformed CBOR: ${reason}`);
 }
 
-/** Reads an item's head at `pos`: its major type, argument and where its content starts. */
-function readHead(
-  bytes: Uint8Array,
-  pos: number,
-): { major: number; arg: number; next: number; minimal: boolean } {
+interface Head {
+  major: number;
+  arg: number;
+  next: number;
+  minimal: boolean;
+}
+
+/** readHead's answer: one object, overwritten by each call (splitting a block reads thousands). */
+const lastHead: Head = { major: 0, arg: 0, next: 0, minimal: true };
+
+function setHead(major: number, arg: number, next: number, minimal: boolean): Head {
+  lastHead.major = major;
+  lastHead.arg = arg;
+  lastHead.next = next;
+  lastHead.minimal = minimal;
+  return lastHead;
+}
+
+/**
+ * Reads an item's head at `pos`: its major type, argument and where its content starts. The
+ * result is valid until the next call; callers copy what they keep.
+ */
+function readHead(bytes: Uint8Array, pos: number): Head {
   if (pos >= bytes.length) malformedSplit("truncated item");
   const ib = bytes[pos]!;
   const major = ib >> 5;
   const ai = ib & 31;
-  if (ai < 24) return { major, arg: ai, next: pos + 1, minimal: true };
+  if (ai < 24) return setHead(major, ai, pos + 1, true);
   const size = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
   if (size === 0) malformedSplit("indefinite lengths and reserved values are not deterministic CBOR");
   if (pos + 1 + size > bytes.length) malformedSplit("truncated argument");
@@ -195,13 +213,16 @@ function readHead(
   if (!Number.isSafeInteger(arg) && major >= 2 && major <= 5) malformedSplit("length too large");
   const minimal =
     size === 1 ? arg >= 24 : size === 2 ? arg > 0xff : size === 4 ? arg > 0xffff : arg > 0xffffffff;
-  return { major, arg, next: pos + 1 + size, minimal };
+  return setHead(major, arg, pos + 1 + size, minimal);
 }
 
 /** The offset just past the item at `pos` (structure only; values are not checked). */
 function skipItem(bytes: Uint8Array, pos: number, depth: number): number {
   if (depth > MAX_SPLIT_DEPTH) malformedSplit("nested too deeply");
-  const { major, arg, next } = readHead(bytes, pos);
+  const head = readHead(bytes, pos);
+  const major = head.major;
+  const arg = head.arg;
+  const next = head.next;
   switch (major) {
     case 0:
     case 1:
@@ -234,15 +255,14 @@ function skipItem(bytes: Uint8Array, pos: number, depth: number): number {
  * canonical when every item is.
  */
 export function splitArray(bytes: Uint8Array, maxItems = Number.MAX_SAFE_INTEGER): Uint8Array[] {
-  const head = readHead(bytes, 0);
-  if (head.major !== 4) malformedSplit("expected an array");
-  if (!head.minimal)
-    throw new InvalidInputError("CODEC_NON_CANONICAL", "array length is not minimally encoded");
-  if (head.arg > maxItems)
+  const { major, arg: count, next, minimal } = readHead(bytes, 0);
+  if (major !== 4) malformedSplit("expected an array");
+  if (!minimal) throw new InvalidInputError("CODEC_NON_CANONICAL", "array length is not minimally encoded");
+  if (count > maxItems)
     throw new InvalidInputError("CODEC_TOO_LARGE", `array has more than ${maxItems} items`);
   const items: Uint8Array[] = [];
-  let pos = head.next;
-  for (let i = 0; i < head.arg; i++) {
+  let pos = next;
+  for (let i = 0; i < count; i++) {
     const end = skipItem(bytes, pos, 1);
     items.push(bytes.subarray(pos, end));
     pos = end;
@@ -256,15 +276,14 @@ export function splitMap(
   bytes: Uint8Array,
   maxEntries = Number.MAX_SAFE_INTEGER,
 ): Array<[Uint8Array, Uint8Array]> {
-  const head = readHead(bytes, 0);
-  if (head.major !== 5) malformedSplit("expected a map");
-  if (!head.minimal)
-    throw new InvalidInputError("CODEC_NON_CANONICAL", "map length is not minimally encoded");
-  if (head.arg > maxEntries)
+  const { major, arg: count, next, minimal } = readHead(bytes, 0);
+  if (major !== 5) malformedSplit("expected a map");
+  if (!minimal) throw new InvalidInputError("CODEC_NON_CANONICAL", "map length is not minimally encoded");
+  if (count > maxEntries)
     throw new InvalidInputError("CODEC_TOO_LARGE", `map has more than ${maxEntries} entries`);
   const entries: Array<[Uint8Array, Uint8Array]> = [];
-  let pos = head.next;
-  for (let i = 0; i < head.arg; i++) {
+  let pos = next;
+  for (let i = 0; i < count; i++) {
     const mid = skipItem(bytes, pos, 1);
     const end = skipItem(bytes, mid, 1);
     entries.push([bytes.subarray(pos, mid), bytes.subarray(mid, end)]);
