@@ -319,7 +319,10 @@ export class ChainStore {
     let superseded: Set<string> | undefined;
     for (const nk of block?.staleNodeKeys ?? []) {
       if (nodeKeyVersion(nk) <= this.checkpointHeight) replacedNow.push(nk);
-      else (superseded ??= new Set()).add(latin1String(nk));
+      else {
+        superseded ??= new Set();
+        superseded.add(latin1String(nk));
+      }
     }
     const replaced =
       replacedNow.length === 0
