@@ -6,6 +6,16 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O2", "-Wall"] },
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"]
+    },
+    {
+      "target_name": "zl_ed25519",
+      "sources": ["native/ed25519_verify.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-O2", "-Wall"] },
+      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "conditions": [
+        ["OS=='win'", { "type": "none", "sources!": ["native/ed25519_verify.c"] }]
+      ]
     }
   ]
 }

@@ -1,13 +1,15 @@
 /**
  * The `intl` suite: Ed25519 (RFC 8032), SHA-256, AES-256-GCM. Keys, signing, hashing and
  * encryption are node:crypto; verification is libsodium's (sodium-native, ADR 0020), which is
- * about 1.7 times faster here and states its acceptance rule exactly (docs/protocol.md).
+ * about 1.7 times faster here and states its acceptance rule exactly (docs/protocol.md), and, for
+ * keys that sign often, the native verifier's with the same rule (ADR 0022).
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject, sign as nodeSign } from "node:crypto";
 import { createRequire } from "node:module";
 import type { crypto_sign_verify_detached } from "sodium-native";
 import { FatalError } from "../errors/index.js";
 import { digest } from "./digest.js";
+import { HotKeyVerifier, nativeEd25519Addon } from "./ed25519-native.js";
 import {
   ed25519PrivateKeyFromPem,
   ed25519PrivateKeyObject,
@@ -58,6 +60,17 @@ function ed25519Verifier(): typeof crypto_sign_verify_detached {
   return libsodiumVerify;
 }
 
+/**
+ * Keys that verify often go to the native verifier's precomputed tables (ADR 0022); the rest,
+ * and all keys without the addon, to libsodium. Both accept exactly the same signatures.
+ */
+const hotKeys: HotKeyVerifier | undefined =
+  nativeEd25519Addon === undefined
+    ? undefined
+    : new HotKeyVerifier(nativeEd25519Addon, (publicKey, message, signature) =>
+        ed25519Verifier()(signature, message, publicKey),
+      );
+
 function rawPublicFromObject(obj: KeyObject): Uint8Array {
   const der = obj.export({ format: "der", type: "spki" });
   return new Uint8Array(der.subarray(der.length - 32));
@@ -93,6 +106,7 @@ export const intlSuite: CryptoSuite = Object.freeze({
       if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
       if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
       if (!(message instanceof Uint8Array)) return false;
+      if (hotKeys !== undefined) return hotKeys.verify(publicKey, message, signature);
       return verifyDetached(signature, message, publicKey);
     } catch {
       return false;

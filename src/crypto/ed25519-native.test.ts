@@ -1,0 +1,274 @@
+/**
+ * The native Ed25519 verifier (zl_ed25519 addon) against libsodium, which defines the protocol's
+ * acceptance rule: RFC 8032 vectors, random signatures and their corruptions, and the edge cases
+ * of the rule built from first principles (non-canonical S and encodings, points of small order,
+ * points off the curve). Without the addon these tests skip, unless ZL_REQUIRE_NATIVE=1, where
+ * they fail.
+ */
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { test } from "node:test";
+import fc from "fast-check";
+import { HotKeyVerifier, loadNativeEd25519Addon, type NativeEd25519Addon } from "./ed25519-native.js";
+import { getSuite } from "./index.js";
+import { fromHex } from "./lru.js";
+import { VerifyPool } from "./verify-pool.js";
+
+const { addon, reason } = loadNativeEd25519Addon();
+const required = process.env.ZL_REQUIRE_NATIVE === "1";
+const skip = addon === undefined && !required ? `skipped: ${reason}` : false;
+
+function need(): NativeEd25519Addon {
+  if (addon === undefined) assert.fail(`ZL_REQUIRE_NATIVE=1 but ${reason}`);
+  return addon;
+}
+
+const sodium = createRequire(import.meta.url)("sodium-native") as typeof import("sodium-native");
+const libsodium = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean =>
+  sodium.crypto_sign_verify_detached(signature, message, publicKey);
+
+const intl = getSuite("intl");
+
+// Field and group arithmetic in BigInt, only to build edge cases (RFC 8032 §5.1).
+const P = 2n ** 255n - 19n;
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+const mod = (a: bigint, m = P): bigint => ((a % m) + m) % m;
+const pow = (b: bigint, e: bigint, m = P): bigint => {
+  let r = 1n;
+  for (b = mod(b, m); e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
+  return r;
+};
+const inv = (a: bigint): bigint => pow(a, P - 2n);
+const D = mod(-121665n * inv(121666n));
+const SQRT_M1 = pow(2n, (P - 1n) / 4n);
+/** A square root mod p, or undefined (p = 5 mod 8). */
+const sqrt = (a: bigint): bigint | undefined => {
+  let x = pow(a, (P + 3n) / 8n);
+  if (mod(x * x - a) !== 0n) x = mod(x * SQRT_M1);
+  return mod(x * x - a) === 0n ? x : undefined;
+};
+const le32 = (n: bigint): Uint8Array => {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++, n >>= 8n) out[i] = Number(n & 0xffn);
+  return out;
+};
+const fromLe = (b: Uint8Array): bigint => {
+  let n = 0n;
+  for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i] as number);
+  return n;
+};
+/** Whether some point has this y (x^2 = (y^2 - 1) / (d y^2 + 1) is a square). */
+const onCurve = (y: bigint): boolean => sqrt(mod((y * y - 1n) * inv(D * y * y + 1n))) !== undefined;
+const sha512 = (...parts: Uint8Array[]): Uint8Array => {
+  const h = createHash("sha512");
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+};
+
+/**
+ * The y values of the points of order 8: 2P has order 4, so y = 0 for 2P, which for a = -1 means
+ * x^2 = -y^2; with the curve equation, d y^4 + 2 y^2 - 1 = 0, y^2 = (-1 ± sqrt(1 + d)) / d.
+ */
+const ORDER_8_Y: bigint[] = (() => {
+  const r = sqrt(mod(1n + D)) as bigint;
+  const ys: bigint[] = [];
+  for (const y2 of [mod((-1n + r) * inv(D)), mod((-1n - r) * inv(D))]) {
+    const y = sqrt(y2);
+    if (y !== undefined) ys.push(y, mod(-y));
+  }
+  return ys;
+})();
+
+/** Encodings whose y is that of a point of small order, both signs, and the non-canonical p, p + 1. */
+const SMALL_ORDER: Uint8Array[] = [0n, 1n, P - 1n, ...ORDER_8_Y, P, P + 1n].flatMap((y) => {
+  const pos = le32(y);
+  const neg = pos.slice();
+  neg[31] = (neg[31] as number) | 0x80;
+  return [pos, neg];
+});
+
+const keys = Array.from({ length: 8 }, () => intl.generateKeyPair());
+
+function agree(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  const a = need();
+  const expected = libsodium(publicKey, message, signature);
+  const handle = a.keyHandle(publicKey);
+  const got = handle === null ? false : a.verify(handle, message, signature);
+  assert.equal(got, expected, `native and libsodium differ on key ${Buffer.from(publicKey).toString("hex")}`);
+  return got;
+}
+
+test("the addon is present when ZL_REQUIRE_NATIVE=1", {
+  skip: required ? false : "ZL_REQUIRE_NATIVE is not set",
+}, () => {
+  need();
+});
+
+test("RFC 8032 §7.1 vectors verify natively; a changed message or signature does not", { skip }, () => {
+  const v = JSON.parse(
+    readFileSync(join(process.cwd(), "src/crypto/test-vectors/rfc8032-ed25519.json"), "utf8"),
+  ) as { ed25519: Array<{ publicKey: string; message: string; signature: string }> };
+  for (const t of v.ed25519) {
+    const pub = fromHex(t.publicKey);
+    const msg = fromHex(t.message);
+    const sig = fromHex(t.signature);
+    assert.equal(agree(pub, msg, sig), true);
+    assert.equal(agree(pub, Uint8Array.of(...msg, 0), sig), false);
+    const bad = sig.slice();
+    bad[10] = (bad[10] as number) ^ 0x10;
+    assert.equal(agree(pub, msg, bad), false);
+  }
+});
+
+test("random signatures and every kind of corruption: native and libsodium agree (property)", {
+  skip,
+}, () => {
+  fc.assert(
+    fc.property(
+      fc.nat(keys.length - 1),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.option(fc.record({ part: fc.constantFrom("sig", "msg", "key"), bit: fc.nat(511) })),
+      (k, message, mutation) => {
+        const kp = keys[k]!;
+        let publicKey = kp.publicKey;
+        let msg: Uint8Array = message;
+        let sig = intl.sign(kp.privateKey, message);
+        const flip = (b: Uint8Array, bit: number): Uint8Array => {
+          const c = b.slice();
+          if (c.length > 0)
+            c[(bit >>> 3) % c.length] = (c[(bit >>> 3) % c.length] as number) ^ (1 << (bit & 7));
+          return c;
+        };
+        if (mutation?.part === "sig") sig = flip(sig, mutation.bit);
+        if (mutation?.part === "msg") msg = flip(msg, mutation.bit);
+        if (mutation?.part === "key") publicKey = flip(publicKey, mutation.bit % 256);
+        const ok = agree(publicKey, msg, sig);
+        if (mutation === null) assert.equal(ok, true);
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
+
+test("S + L (the same equation with a non-canonical S) is refused by both", { skip }, () => {
+  for (const kp of keys) {
+    const msg = randomBytes(40);
+    const sig = intl.sign(kp.privateKey, msg);
+    const malleated = Uint8Array.of(...sig.subarray(0, 32), ...le32(fromLe(sig.subarray(32)) + L));
+    assert.equal(agree(kp.publicKey, msg, malleated), false);
+  }
+});
+
+test("R of small order is refused even when the equation holds", { skip }, () => {
+  // R = identity with nonce 0: S = k a satisfies [S]B = R + [k]A for the key's holder.
+  const kp = keys[0]!;
+  const h = sha512(kp.privateKey);
+  h[0] = (h[0] as number) & 248;
+  h[31] = ((h[31] as number) & 127) | 64;
+  const a = fromLe(h.subarray(0, 32));
+  const msg = new TextEncoder().encode("不动产登记 transfer");
+  for (const R of SMALL_ORDER) {
+    const k = fromLe(sha512(R, kp.publicKey, msg)) % L;
+    assert.equal(agree(kp.publicKey, msg, Uint8Array.of(...R, ...le32((k * a) % L))), false);
+  }
+});
+
+test("keys of small order, non-canonical keys and keys off the curve get no handle and verify nothing", {
+  skip,
+}, () => {
+  const a = need();
+  const msg = new Uint8Array([1, 2, 3]);
+  const zeroSig = Uint8Array.of(1, ...new Uint8Array(63)); // R = identity, S = 0
+  assert.equal(ORDER_8_Y.length, 2, "two y values of points of order 8");
+  for (const y of ORDER_8_Y) assert.ok(onCurve(y));
+  for (const key of SMALL_ORDER) {
+    assert.equal(a.keyHandle(key), null);
+    assert.equal(libsodium(key, msg, zeroSig), false);
+  }
+  // y >= p: p + 2 .. p + 18 and 2^255 - 1; and y values with no x.
+  let offCurve = 2n;
+  while (onCurve(offCurve)) offCurve++;
+  for (const y of [P + 2n, P + 5n, 2n ** 255n - 1n, offCurve]) {
+    assert.equal(a.keyHandle(le32(y)), null, `y = ${y}`);
+    assert.equal(libsodium(le32(y), msg, zeroSig), false);
+  }
+  assert.equal(a.keyHandle(new Uint8Array(31)), null, "wrong length");
+});
+
+test("a valid key's other sign, and R with its sign bit flipped, are refused by both", { skip }, () => {
+  const kp = keys[1]!;
+  const msg = randomBytes(64);
+  const sig = intl.sign(kp.privateKey, msg);
+  const otherSign = kp.publicKey.slice();
+  otherSign[31] = (otherSign[31] as number) ^ 0x80;
+  assert.equal(agree(otherSign, msg, sig), false);
+  const flippedR = sig.slice();
+  flippedR[31] = (flippedR[31] as number) ^ 0x80;
+  assert.equal(agree(kp.publicKey, msg, flippedR), false);
+});
+
+test("HotKeyVerifier: libsodium until a key is hot, then its handle, with the same answers", { skip }, () => {
+  const a = need();
+  let fallbacks = 0;
+  const v = new HotKeyVerifier(
+    a,
+    (k, m, s) => {
+      fallbacks++;
+      return libsodium(k, m, s);
+    },
+    { hotThreshold: 3, maxTables: 1 },
+  );
+  const [k1, k2] = [keys[2]!, keys[3]!];
+  const msg = randomBytes(10);
+  const s1 = intl.sign(k1.privateKey, msg);
+  const s2 = intl.sign(k2.privateKey, msg);
+  assert.equal(v.verify(k1.publicKey, msg, s1), true);
+  assert.equal(v.verify(k1.publicKey, msg, s2), false);
+  assert.equal(fallbacks, 2);
+  assert.equal(v.tableCount, 0);
+  assert.equal(v.verify(k1.publicKey, msg, s1), true); // third use: the handle is made and used
+  assert.equal(v.tableCount, 1);
+  assert.equal(v.verify(k1.publicKey, msg, s2), false);
+  assert.equal(v.verify(k1.publicKey, randomBytes(10), s1), false);
+  assert.equal(fallbacks, 2);
+  // At most one table: the second hot key stays with libsodium.
+  for (let i = 0; i < 5; i++) assert.equal(v.verify(k2.publicKey, msg, s2), true);
+  assert.equal(v.tableCount, 1);
+  assert.equal(fallbacks, 7);
+  // A key under which nothing verifies never gets a handle, and is refused every time.
+  for (let i = 0; i < 5; i++) assert.equal(v.verify(SMALL_ORDER[0]!, msg, s1), false);
+  assert.equal(v.tableCount, 1);
+});
+
+test("HotKeyVerifier: a key evicted from the cache gives its table back", { skip }, () => {
+  const v = new HotKeyVerifier(need(), libsodium, { hotThreshold: 1, maxTables: 2, cacheSize: 2 });
+  const msg = randomBytes(10);
+  for (const kp of keys.slice(0, 4))
+    assert.equal(v.verify(kp.publicKey, msg, intl.sign(kp.privateKey, msg)), true);
+  assert.equal(v.tableCount, 2);
+});
+
+test("hot keys verify the same in the worker pool as on the calling thread", { skip }, async () => {
+  need();
+  const pool = new VerifyPool("intl", 2);
+  try {
+    const items = Array.from({ length: 400 }, (_, i) => {
+      const kp = keys[i % keys.length]!;
+      const message = randomBytes(50);
+      const signature = intl.sign(kp.privateKey, message);
+      if (i % 7 === 3) signature[i % 64] = (signature[i % 64] as number) ^ 1;
+      return { publicKey: kp.publicKey, message, signature };
+    });
+    const got = await pool.verifyBatch(items);
+    assert.deepEqual(
+      got,
+      items.map((it) => libsodium(it.publicKey, it.message, it.signature)),
+    );
+    assert.ok(got.filter((x) => !x).length >= 50);
+  } finally {
+    await pool.close();
+  }
+});

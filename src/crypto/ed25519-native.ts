@@ -1,0 +1,154 @@
+/**
+ * Ed25519 verification for keys that sign often (Node only): the `zl_ed25519` addon built from
+ * native/ed25519_verify.c by `node-gyp` at install time (ADR 0022).
+ *
+ * A key seen `hotThreshold` times gets a native handle holding a table of its multiples, which
+ * makes each later verification about 2.5 times faster than libsodium's; keys seen less often,
+ * and every key when the addon is absent, are verified by libsodium. Both accept exactly the same
+ * signatures (docs/protocol.md, "Signatures"; src/crypto/ed25519-native.test.ts checks them
+ * against each other). If the addon is missing, fails to load, fails its known-answer self-test,
+ * or ZL_ED25519_NATIVE=0 is set, `nativeEd25519Addon` is undefined.
+ */
+import { createRequire } from "node:module";
+import { fromHex, Lru, toHex } from "./lru.js";
+
+/** Opaque key with its precomputed table, owned by the addon (about 30 KiB). */
+export type Ed25519KeyHandle = { readonly __zlEd25519KeyHandle: never };
+
+export interface NativeEd25519Addon {
+  /** A handle for a 32-byte public key, or null if no signature can verify under it. */
+  keyHandle(publicKey: Uint8Array): Ed25519KeyHandle | null;
+  /** The protocol's acceptance rule for (handle's key, message, 64-byte signature). */
+  verify(key: Ed25519KeyHandle, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/** Path of the addon, relative to this file (dist/crypto/ → <repo>/build/Release/). */
+const ADDON_PATH = "../../build/Release/zl_ed25519.node";
+
+// RFC 8032 §7.1 TEST 2 (also test-vectors/rfc8032-ed25519.json).
+const KAT_PUB = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+const KAT_MSG = "72";
+const KAT_SIG =
+  "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da" +
+  "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00";
+
+function selfTest(addon: NativeEd25519Addon): boolean {
+  const handle = addon.keyHandle(fromHex(KAT_PUB));
+  if (handle === null) return false;
+  const msg = fromHex(KAT_MSG);
+  const sig = fromHex(KAT_SIG);
+  const badSig = sig.slice();
+  badSig[63] = (badSig[63] as number) ^ 1;
+  const identity = new Uint8Array(32);
+  identity[0] = 1;
+  return (
+    addon.verify(handle, msg, sig) === true &&
+    addon.verify(handle, Uint8Array.of(0x73), sig) === false &&
+    addon.verify(handle, msg, badSig) === false &&
+    addon.keyHandle(identity) === null
+  );
+}
+
+export interface NativeEd25519Load {
+  addon: NativeEd25519Addon | undefined;
+  /** Why the addon is (not) in use, for logs and test skip messages. */
+  reason: string;
+}
+
+/** Loads and self-tests the addon, ignoring ZL_ED25519_NATIVE (tests use this to compare both paths). */
+export function loadNativeEd25519Addon(): NativeEd25519Load {
+  let addon: NativeEd25519Addon;
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeEd25519Addon;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    return {
+      addon: undefined,
+      reason:
+        code === "MODULE_NOT_FOUND"
+          ? `native Ed25519 verifier not built (${ADDON_PATH} missing; run npm install / node-gyp rebuild)`
+          : `native Ed25519 verifier failed to load: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+  try {
+    if (!selfTest(addon)) return { addon: undefined, reason: "native Ed25519 verifier failed its self-test" };
+  } catch (err) {
+    return {
+      addon: undefined,
+      reason: `native Ed25519 verifier self-test threw: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+  return { addon, reason: "native Ed25519 verifier loaded (build/Release/zl_ed25519.node)" };
+}
+
+const loaded: NativeEd25519Load =
+  process.env.ZL_ED25519_NATIVE === "0"
+    ? { addon: undefined, reason: "native Ed25519 verifier disabled by ZL_ED25519_NATIVE=0" }
+    : loadNativeEd25519Addon();
+
+/** The addon in use by the intl suite, or undefined (libsodium for every key). */
+export const nativeEd25519Addon: NativeEd25519Addon | undefined = loaded.addon;
+export const nativeEd25519Status: string = loaded.reason;
+
+export interface HotKeyVerifierOptions {
+  /** Keys remembered (LRU), with their use counts and handles. */
+  cacheSize?: number;
+  /** Verifications of one key after which it gets a handle; a handle costs about 3.5 of them. */
+  hotThreshold?: number;
+  /** At most this many remembered keys hold a handle (about 30 KiB each) at a time. */
+  maxTables?: number;
+}
+
+interface Entry {
+  uses: number;
+  handle: Ed25519KeyHandle | null | undefined;
+}
+
+/**
+ * Routes each verification to a key's native handle once the key is hot, and to `fallback`
+ * (libsodium) before that. Inputs are checked by the caller (32-byte key, 64-byte signature).
+ */
+export class HotKeyVerifier {
+  private readonly cache: Lru<string, Entry>;
+  private readonly hotThreshold: number;
+  private readonly maxTables: number;
+  private tables = 0;
+
+  constructor(
+    private readonly addon: NativeEd25519Addon,
+    private readonly fallback: (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean,
+    opts: HotKeyVerifierOptions = {},
+  ) {
+    this.hotThreshold = opts.hotThreshold ?? 4;
+    this.maxTables = opts.maxTables ?? 256;
+    this.cache = new Lru<string, Entry>(opts.cacheSize ?? 4096, (_k, v) => {
+      if (v.handle) this.tables--; // the handle itself is freed by the GC
+    });
+  }
+
+  /** Keys that hold a handle now. */
+  get tableCount(): number {
+    return this.tables;
+  }
+
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    const key = toHex(publicKey);
+    let entry = this.cache.get(key);
+    if (entry === undefined) {
+      entry = { uses: 0, handle: undefined };
+      this.cache.set(key, entry);
+    }
+    if (entry.handle) return this.addon.verify(entry.handle, message, signature);
+    entry.uses++;
+    if (entry.handle === undefined && entry.uses >= this.hotThreshold && this.tables < this.maxTables) {
+      // null: a key under which nothing verifies (not canonical, small order, off the curve);
+      // it stays with the fallback, which refuses it.
+      entry.handle = this.addon.keyHandle(publicKey);
+      if (entry.handle) {
+        this.tables++;
+        return this.addon.verify(entry.handle, message, signature);
+      }
+    }
+    return this.fallback(publicKey, message, signature);
+  }
+}
