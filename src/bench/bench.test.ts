@@ -16,6 +16,7 @@ const execFileP = promisify(execFile);
 describe("zl bench", () => {
   it("reports throughput, latency at three loads and the verification rates, all transactions committed", async () => {
     const txs = 300;
+    const warmup = 100;
     const { stdout } = await execFileP(
       process.execPath,
       // --latency-base fixes the paced loads: a tenth, a quarter and half of 1,000 tx/s.
@@ -30,16 +31,19 @@ describe("zl bench", () => {
         "20",
         "--latency-base",
         "1000",
+        "--warmup",
+        String(warmup),
         "--json",
       ],
       { timeout: 120_000 },
     );
     const r = JSON.parse(stdout) as BenchResult;
+    assert.equal(r.warmup_txs, warmup);
     assert.equal(r.bench, "single-node");
     assert.equal(r.suite, "intl");
     assert.equal(r.nodes, 1);
     assert.equal(r.txs, txs);
-    assert.equal(r.committed, txs, "every flood transaction commits");
+    assert.equal(r.committed, txs, "every flood transaction commits, the warm-up's not counted");
     assert.ok(r.tps > 0 && Number.isFinite(r.tps));
     assert.ok(r.blocks >= 1);
     assert.equal(r.latency_by_load.length, 3);
@@ -75,6 +79,10 @@ describe("zl bench", () => {
     await assert.rejects(
       execFileP(process.execPath, [ZL_BIN, "bench", "--txs", "ten", "--json"], { timeout: 30_000 }),
       (err: { stderr?: string }) => /BENCH_BAD_COUNT/.test(err.stderr ?? ""),
+    );
+    await assert.rejects(
+      execFileP(process.execPath, [ZL_BIN, "bench", "--warmup", "1.5", "--json"], { timeout: 30_000 }),
+      (err: { stderr?: string }) => /BENCH_BAD_COUNT.*--warmup/.test(err.stderr ?? ""),
     );
   });
 });

@@ -34,6 +34,8 @@ export interface BenchOptions {
   batch?: number;
   /** Rate (tx/s) whose shares pace the latency levels; default: the measured saturated throughput. */
   latencyBaseTps?: number;
+  /** Transactions sent and committed before phase 1, not measured (default 0). */
+  warmupTxs?: number;
   log?: (m: string) => void;
 }
 
@@ -43,6 +45,8 @@ export interface BenchResult {
   /** Validator processes (1 for the single-validator node). */
   nodes: number;
   txs: number;
+  /** Transactions sent and committed before the measured phases. */
+  warmup_txs: number;
   committed: number;
   tps: number;
   p50_ms: number;
@@ -231,8 +235,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     // Phase 1 sends `txs` as fast as the node takes them (throughput); then transactions are paced
     // at a tenth, a quarter and half of that throughput (latency at sustainable loads), each
     // level for about three seconds.
-    log(`enrolled ${senders.length} sender accounts; signing ${o.txs} transactions`);
+    const warmupTxs = o.warmupTxs ?? 0;
+    log(`enrolled ${senders.length} sender accounts; signing ${warmupTxs + o.txs} transactions`);
     const cursor = { next: 0 };
+    const warm = signAttestations(g.chainId, senders, warmupTxs, cursor);
     const flood = signAttestations(g.chainId, senders, o.txs, cursor);
     const committedAt = new Map<string, number>();
     let blocks = 0;
@@ -246,6 +252,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       { view: "filtered" },
     );
     try {
+      if (warm.length > 0) {
+        log(`warm-up: ${warm.length} transactions as fast as accepted, not measured`);
+        await sendAndWait(clients, warm, batch, 4, 0, committedAt);
+      }
       log(`phase 1: ${flood.length} transactions as fast as accepted, in batches of ${batch}`);
       const blocksBefore = blocks;
       const readCpu = cpuMeter(procs.map((p) => p.child.pid ?? -1));
@@ -274,6 +284,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         suite: o.suite,
         nodes: Math.max(1, nodes),
         txs: flood.length,
+        warmup_txs: warm.length,
         committed: sat.committed,
         tps: sat.tps,
         p50_ms: half.p50_ms,

@@ -414,6 +414,11 @@ program
   .option("--txs <n>", "transactions to send", "40000")
   .option("--senders <n>", "distinct sender accounts", "200")
   .option(
+    "--warmup <n>",
+    "first send this many transactions, unmeasured, so that the nodes' code is compiled and their caches filled as in a node that has been running",
+    "0",
+  )
+  .option(
     "--latency-base <tx/s>",
     "pace the latency levels as shares of this rate instead of the measured throughput, to compare runs at the same offered load",
   )
@@ -427,6 +432,9 @@ program
       "--senders": o.senders,
       ...(o.latencyBase === undefined ? {} : { "--latency-base": o.latencyBase }),
     });
+    const warmup = Number(o.warmup);
+    if (!Number.isSafeInteger(warmup) || warmup < 0)
+      throw new ZlError("BENCH_BAD_COUNT", `--warmup takes a whole number, not "${o.warmup}"`);
     const results = [];
     for (const nodes of sizes) {
       const r = await runBench({
@@ -434,6 +442,7 @@ program
         nodes,
         txs: Number(o.txs),
         senders: Number(o.senders),
+        warmupTxs: warmup,
         ...(o.latencyBase === undefined ? {} : { latencyBaseTps: Number(o.latencyBase) }),
         log: o.json ? () => {} : (m) => console.error(m),
       });
