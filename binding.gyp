@@ -14,7 +14,8 @@
       "xcode_settings": { "OTHER_CFLAGS": ["-O2", "-Wall"] },
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
       "conditions": [
-        ["OS=='win'", { "type": "none", "sources!": ["native/ed25519_verify.c"] }]
+        ["OS=='win' or (target_arch!='x64' and target_arch!='arm64')",
+         { "type": "none", "sources!": ["native/ed25519_verify.c"] }]
       ]
     }
   ]

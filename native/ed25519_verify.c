@@ -28,9 +28,12 @@
  * compiler with unsigned __int128 and POSIX threads (GCC, Clang); binding.gyp skips it on
  * Windows, where every key is verified by libsodium.
  *
- * Exports:
+ * Exports (arguments must be Uint8Arrays of exactly these lengths; anything else gives null or
+ * false, where libsodium would, for example, read the first 64 bytes of a longer signature, so
+ * callers check lengths first, as intl.ts does):
  *   keyHandle(publicKey: Uint8Array(32)) -> KeyHandle | null
- *   verify(key: KeyHandle, message: Uint8Array, signature: Uint8Array(64)) -> boolean
+ *   verify(key: KeyHandle, message: Uint8Array, signature: Uint8Array(64)) -> boolean, or throws
+ *     ZL_ED25519_INTERNAL if it could not compute an answer (then verify with libsodium)
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA512_Init/Update/Final: present in all 3.x */
 #define NAPI_VERSION 8
@@ -160,7 +163,7 @@ static void fe_frombytes(fe *h, const unsigned char s[32]) {
 static void fe_tobytes(unsigned char s[32], const fe *f) {
   fe h = *f;
   fe_carry(&h);
-  fe_carry(&h); /* now h < 2^255 + 2^13, so h - p < p */
+  fe_carry(&h); /* now every limb is below 2^51 + 19, so h < 2p */
   u64 q = (h.v[0] + 19) >> 51;
   q = (h.v[1] + q) >> 51;
   q = (h.v[2] + q) >> 51;
@@ -654,6 +657,7 @@ static zl_key *key_new(const unsigned char pk[32]) {
   return k;
 }
 
+/* 1 valid, 0 invalid, -1 could not tell (OpenSSL's big numbers failed: out of memory). */
 static int verify_with_key(zl_state *st, const zl_key *key, const unsigned char *m, size_t mlen,
                            const unsigned char sig[64]) {
   if (!scalar_is_canonical(sig + 32) || has_small_order(sig)) return 0;
@@ -666,7 +670,7 @@ static int verify_with_key(zl_state *st, const zl_key *key, const unsigned char 
   SHA512_Final(h, &hs);
   if (BN_lebin2bn(h, 64, st->h) == NULL || BN_nnmod(st->k, st->h, st->L, st->ctx) != 1 ||
       BN_bn2lebinpad(st->k, k, 32) != 32)
-    return 0;
+    return -1;
   ge_p3 R;
   double_fixed_mul(&R, BASE_TABLE, sig + 32, &key->table, k);
   p3_tobytes(check, &R);
@@ -730,7 +734,13 @@ static napi_value js_verify(napi_env env, napi_callback_info info) {
   if (st == NULL || key == NULL || !get_bytes(env, argv[1], &m, &mlen) || !get_bytes(env, argv[2], &sig, &sig_len) ||
       sig_len != 64)
     return make_bool(env, 0);
-  return make_bool(env, verify_with_key(st, key, m, mlen, sig));
+  int ok = verify_with_key(st, key, m, mlen, sig);
+  if (ok < 0) {
+    /* Not an answer: the caller verifies with libsodium instead. */
+    napi_throw_error(env, "ZL_ED25519_INTERNAL", "zl_ed25519: reduction mod L failed");
+    return NULL;
+  }
+  return make_bool(env, ok);
 }
 
 static void finalize_key(napi_env env, void *data, void *hint) {

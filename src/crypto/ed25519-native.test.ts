@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { test } from "node:test";
+import { ED25519_TORSION_SUBGROUP, ed25519 } from "@noble/curves/ed25519.js";
 import fc from "fast-check";
 import { HotKeyVerifier, loadNativeEd25519Addon, type NativeEd25519Addon } from "./ed25519-native.js";
 import { getSuite } from "./index.js";
@@ -210,7 +211,9 @@ test("a valid key's other sign, and R with its sign bit flipped, are refused by 
   assert.equal(agree(kp.publicKey, msg, flippedR), false);
 });
 
-test("HotKeyVerifier: libsodium until a key is hot, then its handle, with the same answers", { skip }, () => {
+test("HotKeyVerifier: libsodium until a key has verified enough, then its handle, with the same answers", {
+  skip,
+}, () => {
   const a = need();
   let fallbacks = 0;
   const v = new HotKeyVerifier(
@@ -226,29 +229,90 @@ test("HotKeyVerifier: libsodium until a key is hot, then its handle, with the sa
   const s1 = intl.sign(k1.privateKey, msg);
   const s2 = intl.sign(k2.privateKey, msg);
   assert.equal(v.verify(k1.publicKey, msg, s1), true);
-  assert.equal(v.verify(k1.publicKey, msg, s2), false);
-  assert.equal(fallbacks, 2);
+  // Bad signatures do not count towards a key's heat.
+  for (let i = 0; i < 5; i++) assert.equal(v.verify(k1.publicKey, msg, s2), false);
+  assert.equal(v.verify(k1.publicKey, msg, s1), true);
   assert.equal(v.tableCount, 0);
-  assert.equal(v.verify(k1.publicKey, msg, s1), true); // third use: the handle is made and used
+  assert.equal(fallbacks, 7);
+  assert.equal(v.verify(k1.publicKey, msg, s1), true); // third valid one: the handle is made
   assert.equal(v.tableCount, 1);
   assert.equal(v.verify(k1.publicKey, msg, s2), false);
   assert.equal(v.verify(k1.publicKey, randomBytes(10), s1), false);
-  assert.equal(fallbacks, 2);
+  assert.equal(v.verify(k1.publicKey, msg, s1), true);
+  assert.equal(fallbacks, 8, "the hot key's later verifications are native");
   // At most one table: the second hot key stays with libsodium.
   for (let i = 0; i < 5; i++) assert.equal(v.verify(k2.publicKey, msg, s2), true);
   assert.equal(v.tableCount, 1);
-  assert.equal(fallbacks, 7);
-  // A key under which nothing verifies never gets a handle, and is refused every time.
+  assert.equal(fallbacks, 13);
+  // A key under which nothing verifies is refused every time and never gets a handle.
   for (let i = 0; i < 5; i++) assert.equal(v.verify(SMALL_ORDER[0]!, msg, s1), false);
   assert.equal(v.tableCount, 1);
 });
 
+test("HotKeyVerifier: junk signatures under many keys do not push a hot key out", { skip }, () => {
+  const v = new HotKeyVerifier(need(), libsodium, { hotThreshold: 2, maxTables: 4, cacheSize: 4 });
+  const kp = keys[4]!;
+  const msg = randomBytes(20);
+  const sig = intl.sign(kp.privateKey, msg);
+  assert.equal(v.verify(kp.publicKey, msg, sig), true);
+  assert.equal(v.verify(kp.publicKey, msg, sig), true);
+  assert.equal(v.tableCount, 1);
+  for (let i = 0; i < 50; i++) assert.equal(v.verify(intl.generateKeyPair().publicKey, msg, sig), false);
+  assert.equal(v.tableCount, 1, "the hot key kept its table: failed keys are not remembered");
+});
+
 test("HotKeyVerifier: a key evicted from the cache gives its table back", { skip }, () => {
-  const v = new HotKeyVerifier(need(), libsodium, { hotThreshold: 1, maxTables: 2, cacheSize: 2 });
+  let fallbacks = 0;
+  const v = new HotKeyVerifier(
+    need(),
+    (k, m, s) => {
+      fallbacks++;
+      return libsodium(k, m, s);
+    },
+    { hotThreshold: 1, maxTables: 2, cacheSize: 2 },
+  );
   const msg = randomBytes(10);
-  for (const kp of keys.slice(0, 4))
-    assert.equal(v.verify(kp.publicKey, msg, intl.sign(kp.privateKey, msg)), true);
+  const sigs = keys.slice(0, 4).map((kp) => intl.sign(kp.privateKey, msg));
+  for (let i = 0; i < 4; i++) assert.equal(v.verify(keys[i]!.publicKey, msg, sigs[i]!), true);
   assert.equal(v.tableCount, 2);
+  // The last key got a table although two had been made before: the evicted ones gave theirs back.
+  assert.equal(v.verify(keys[3]!.publicKey, msg, sigs[3]!), true);
+  assert.equal(fallbacks, 4);
+});
+
+test("keys and R with a torsion component: native and libsodium agree, also where the equation holds", {
+  skip,
+}, () => {
+  // A = aB + T1, R = rB + T2, S = r + k a: [S]B - [k]A = R - T2 - k T1, so the cofactorless
+  // equation holds exactly when T2 = -k T1; both verifiers must then accept, and refuse otherwise.
+  const Point = ed25519.Point;
+  const torsion = ED25519_TORSION_SUBGROUP.map((h) => Point.fromHex(h));
+  const scalar = (): bigint => (fromLe(randomBytes(64)) % (L - 1n)) + 1n;
+  let accepted = 0;
+  let refused = 0;
+  for (let i = 0; i < 160; i++) {
+    const T1 = torsion[i % 8]!;
+    const a = scalar();
+    const pk = Point.BASE.multiply(a).add(T1).toBytes();
+    const msg = randomBytes(i % 40);
+    const r = scalar();
+    // Half the time, search for R whose k makes the equation hold: about one try in eight.
+    for (let tries = 0; tries < 64; tries++) {
+      const T2 = torsion[(i + tries) % 8]!;
+      const R = Point.BASE.multiply(r).add(T2).toBytes();
+      const k = fromLe(sha512(R, pk, msg)) % L;
+      const holds = T2.equals(k === 0n ? Point.ZERO : T1.multiply(k).negate());
+      if (i % 2 === 1 && !holds && tries < 63) continue;
+      const sig = Uint8Array.of(...R, ...le32((r + k * a) % L));
+      if (agree(pk, msg, sig)) accepted++;
+      else refused++;
+      break;
+    }
+  }
+  assert.ok(
+    accepted > 20 && refused > 20,
+    `both outcomes covered (${accepted} accepted, ${refused} refused)`,
+  );
 });
 
 test("hot keys verify the same in the worker pool as on the calling thread", { skip }, async () => {

@@ -93,9 +93,9 @@ export const nativeEd25519Status: string = loaded.reason;
 export interface HotKeyVerifierOptions {
   /** Keys remembered (LRU), with their use counts and handles. */
   cacheSize?: number;
-  /** Verifications of one key after which it gets a handle; a handle costs about 3.5 of them. */
+  /** Valid signatures of one key after which it gets a handle; a handle costs about 3.5 verifications. */
   hotThreshold?: number;
-  /** At most this many remembered keys hold a handle (about 30 KiB each) at a time. */
+  /** At most this many remembered keys hold a handle (about 30 KiB each; an evicted key's is freed by the GC). */
   maxTables?: number;
 }
 
@@ -106,7 +106,11 @@ interface Entry {
 
 /**
  * Routes each verification to a key's native handle once the key is hot, and to `fallback`
- * (libsodium) before that. Inputs are checked by the caller (32-byte key, 64-byte signature).
+ * (libsodium) before that. Inputs are checked by the caller: Uint8Arrays, a 32-byte key and a
+ * 64-byte signature (the addon refuses other lengths, where libsodium would read a prefix).
+ *
+ * Only signatures that verify count towards a key's heat and only such keys are remembered, so
+ * junk signatures under many keys can neither flush the cache nor take the table slots.
  */
 export class HotKeyVerifier {
   private readonly cache: Lru<string, Entry>;
@@ -133,22 +137,27 @@ export class HotKeyVerifier {
 
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     const key = toHex(publicKey);
-    let entry = this.cache.get(key);
-    if (entry === undefined) {
-      entry = { uses: 0, handle: undefined };
-      this.cache.set(key, entry);
-    }
-    if (entry.handle) return this.addon.verify(entry.handle, message, signature);
-    entry.uses++;
-    if (entry.handle === undefined && entry.uses >= this.hotThreshold && this.tables < this.maxTables) {
-      // null: a key under which nothing verifies (not canonical, small order, off the curve);
-      // it stays with the fallback, which refuses it.
-      entry.handle = this.addon.keyHandle(publicKey);
-      if (entry.handle) {
-        this.tables++;
+    const entry = this.cache.get(key);
+    if (entry?.handle) {
+      try {
         return this.addon.verify(entry.handle, message, signature);
+      } catch {
+        // ZL_ED25519_INTERNAL: the addon could not compute an answer; libsodium gives it.
+        return this.fallback(publicKey, message, signature);
       }
     }
-    return this.fallback(publicKey, message, signature);
+    if (!this.fallback(publicKey, message, signature)) return false;
+    let hot = entry;
+    if (hot === undefined) {
+      hot = { uses: 0, handle: undefined };
+      this.cache.set(key, hot);
+    }
+    hot.uses++;
+    if (hot.handle === undefined && hot.uses >= this.hotThreshold && this.tables < this.maxTables) {
+      // A key under which a signature verified always gets one; null is kept for safety.
+      hot.handle = this.addon.keyHandle(publicKey);
+      if (hot.handle) this.tables++;
+    }
+    return true;
   }
 }
