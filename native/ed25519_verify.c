@@ -39,6 +39,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "zl_napi.h"
+
 #include <openssl/bn.h>
 #include <openssl/sha.h>
 
@@ -680,11 +682,7 @@ static int verify_with_key(zl_state *st, const zl_key *key, const unsigned char 
 /* ---------------------------------------------------------------------------------------------
  * Node-API glue.
  */
-static zl_state *get_state(napi_env env) {
-  void *data = NULL;
-  if (napi_get_instance_data(env, &data) != napi_ok) return NULL;
-  return (zl_state *)data;
-}
+static zl_state *get_state(napi_env env) { return (zl_state *)zl_instance_data(env); }
 
 static void finalize_state(napi_env env, void *data, void *hint) {
   (void)env;
@@ -692,55 +690,28 @@ static void finalize_state(napi_env env, void *data, void *hint) {
   state_free((zl_state *)data);
 }
 
-static int get_bytes(napi_env env, napi_value v, const unsigned char **data, size_t *len) {
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
-  napi_typedarray_type type;
-  size_t length = 0;
-  void *ptr = NULL;
-  if (napi_get_typedarray_info(env, v, &type, &length, &ptr, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
-  if (ptr == NULL && length != 0) return 0;
-  static const unsigned char empty[1] = {0};
-  *data = ptr == NULL ? empty : (const unsigned char *)ptr;
-  *len = length;
-  return 1;
-}
-
-static napi_value make_bool(napi_env env, int v) {
-  napi_value out = NULL;
-  napi_get_boolean(env, v ? true : false, &out);
-  return out;
-}
-
 static zl_key *get_key(napi_env env, napi_value v) {
-  napi_valuetype type;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external) return NULL;
-  bool ours = false;
-  if (napi_check_object_type_tag(env, v, &ZL_ED_KEY_TAG, &ours) != napi_ok || !ours) return NULL;
-  void *data = NULL;
-  if (napi_get_value_external(env, v, &data) != napi_ok) return NULL;
-  return (zl_key *)data;
+  return (zl_key *)zl_tagged_external(env, v, &ZL_ED_KEY_TAG);
 }
 
 static napi_value js_verify(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return make_bool(env, 0);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return zl_make_bool(env, 0);
   zl_state *st = get_state(env);
   zl_key *key = get_key(env, argv[0]);
   const unsigned char *m, *sig;
   size_t mlen, sig_len;
-  if (st == NULL || key == NULL || !get_bytes(env, argv[1], &m, &mlen) || !get_bytes(env, argv[2], &sig, &sig_len) ||
+  if (st == NULL || key == NULL || !zl_get_bytes(env, argv[1], &m, &mlen) || !zl_get_bytes(env, argv[2], &sig, &sig_len) ||
       sig_len != 64)
-    return make_bool(env, 0);
+    return zl_make_bool(env, 0);
   int ok = verify_with_key(st, key, m, mlen, sig);
   if (ok < 0) {
     /* Not an answer: the caller verifies with libsodium instead. */
     napi_throw_error(env, "ZL_ED25519_INTERNAL", "zl_ed25519: reduction mod L failed");
     return NULL;
   }
-  return make_bool(env, ok);
+  return zl_make_bool(env, ok);
 }
 
 static void finalize_key(napi_env env, void *data, void *hint) {
@@ -758,7 +729,7 @@ static napi_value js_key_handle(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return result;
   const unsigned char *pk;
   size_t len;
-  if (!get_bytes(env, argv[0], &pk, &len) || len != 32) return result;
+  if (!zl_get_bytes(env, argv[0], &pk, &len) || len != 32) return result;
   zl_key *k = key_new(pk);
   if (k == NULL) return result;
   napi_value ext;

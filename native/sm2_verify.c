@@ -40,6 +40,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "zl_napi.h"
+
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -134,26 +136,7 @@ static void finalize_state(napi_env env, void *data, void *hint) {
   state_free((zl_state *)data);
 }
 
-static zl_state *get_state(napi_env env) {
-  void *data = NULL;
-  if (napi_get_instance_data(env, &data) != napi_ok) return NULL;
-  return (zl_state *)data;
-}
-
-/* Bytes of a Uint8Array (or Buffer) argument; 0 on anything else. */
-static int get_bytes(napi_env env, napi_value v, const unsigned char **data, size_t *len) {
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
-  napi_typedarray_type type;
-  size_t length = 0;
-  void *ptr = NULL;
-  if (napi_get_typedarray_info(env, v, &type, &length, &ptr, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
-  if (ptr == NULL && length != 0) return 0;
-  *data = (const unsigned char *)ptr;
-  *len = length;
-  return 1;
-}
+static zl_state *get_state(napi_env env) { return (zl_state *)zl_instance_data(env); }
 
 /* SEC1 encodings accepted (same set as the pure-JS path): 02|03 || x (33), 04 || x || y (65).
  * OpenSSL would also take hybrid 06|07 and the 1-byte infinity encoding; both are refused. */
@@ -216,34 +199,22 @@ static int verify_one(zl_state *st, const unsigned char *pub, size_t pub_len, co
 
 /* The zl_key behind a KeyHandle, or NULL if v is not one of ours. */
 static zl_key *get_key(napi_env env, napi_value v) {
-  napi_valuetype type;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external) return NULL;
-  bool ours = false;
-  if (napi_check_object_type_tag(env, v, &ZL_KEY_TAG, &ours) != napi_ok || !ours) return NULL;
-  void *data = NULL;
-  if (napi_get_value_external(env, v, &data) != napi_ok) return NULL;
-  return (zl_key *)data;
-}
-
-static napi_value make_bool(napi_env env, int v) {
-  napi_value out = NULL;
-  napi_get_boolean(env, v ? true : false, &out);
-  return out;
+  return (zl_key *)zl_tagged_external(env, v, &ZL_KEY_TAG);
 }
 
 static napi_value js_verify(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3)
-    return make_bool(env, 0);
+    return zl_make_bool(env, 0);
   zl_state *st = get_state(env);
-  if (st == NULL) return make_bool(env, 0);
+  if (st == NULL) return zl_make_bool(env, 0);
   const unsigned char *pub = NULL, *e, *sig;
   size_t pub_len = 0, e_len, sig_len;
   zl_key *key = get_key(env, argv[0]);
-  if ((key == NULL && !get_bytes(env, argv[0], &pub, &pub_len)) || !get_bytes(env, argv[1], &e, &e_len) ||
-      !get_bytes(env, argv[2], &sig, &sig_len))
-    return make_bool(env, 0);
+  if ((key == NULL && !zl_get_bytes(env, argv[0], &pub, &pub_len)) || !zl_get_bytes(env, argv[1], &e, &e_len) ||
+      !zl_get_bytes(env, argv[2], &sig, &sig_len))
+    return zl_make_bool(env, 0);
   ERR_set_mark();
   int ok;
   if (key != NULL)
@@ -251,7 +222,7 @@ static napi_value js_verify(napi_env env, napi_callback_info info) {
   else
     ok = verify_one(st, pub, pub_len, e, e_len, sig, sig_len);
   ERR_pop_to_mark();
-  return make_bool(env, ok);
+  return zl_make_bool(env, ok);
 }
 
 static napi_value js_decode_public_key(napi_env env, napi_callback_info info) {
@@ -264,7 +235,7 @@ static napi_value js_decode_public_key(napi_env env, napi_callback_info info) {
   if (st == NULL) return result;
   const unsigned char *pub;
   size_t pub_len;
-  if (!get_bytes(env, argv[0], &pub, &pub_len)) return result;
+  if (!zl_get_bytes(env, argv[0], &pub, &pub_len)) return result;
   unsigned char out[65];
   ERR_set_mark();
   int ok = load_point(st, pub, pub_len) &&
@@ -303,7 +274,7 @@ static napi_value js_key_handle(napi_env env, napi_callback_info info) {
   if (st == NULL) return result;
   const unsigned char *pub;
   size_t pub_len;
-  if (!get_bytes(env, argv[0], &pub, &pub_len)) return result;
+  if (!zl_get_bytes(env, argv[0], &pub, &pub_len)) return result;
   bool table = false;
   if (argc >= 2 && napi_get_value_bool(env, argv[1], &table) != napi_ok) table = false;
   zl_key *k = (zl_key *)calloc(1, sizeof(zl_key));

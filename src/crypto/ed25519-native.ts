@@ -9,8 +9,8 @@
  * against each other). If the addon is missing, fails to load, fails its known-answer self-test,
  * or ZL_ED25519_NATIVE=0 is set, `nativeEd25519Addon` is undefined.
  */
-import { createRequire } from "node:module";
 import { fromHex, Lru, toHex } from "./lru.js";
+import { loadNativeAddon, type NativeAddonLoad } from "./native-addon.js";
 
 /** Opaque key with its precomputed table, owned by the addon (about 30 KiB). */
 export type Ed25519KeyHandle = { readonly __zlEd25519KeyHandle: never };
@@ -49,42 +49,16 @@ function selfTest(addon: NativeEd25519Addon): boolean {
   );
 }
 
-export interface NativeEd25519Load {
-  addon: NativeEd25519Addon | undefined;
-  /** Why the addon is (not) in use, for logs and test skip messages. */
-  reason: string;
-}
+export type NativeEd25519Load = NativeAddonLoad<NativeEd25519Addon>;
+
+const ADDON_NAME = "native Ed25519 verifier";
 
 /** Loads and self-tests the addon, ignoring ZL_ED25519_NATIVE (tests use this to compare both paths). */
 export function loadNativeEd25519Addon(): NativeEd25519Load {
-  let addon: NativeEd25519Addon;
-  try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeEd25519Addon;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    return {
-      addon: undefined,
-      reason:
-        code === "MODULE_NOT_FOUND"
-          ? `native Ed25519 verifier not built (${ADDON_PATH} missing; run npm install / node-gyp rebuild)`
-          : `native Ed25519 verifier failed to load: ${err instanceof Error ? err.message : String(err)}`,
-    };
-  }
-  try {
-    if (!selfTest(addon)) return { addon: undefined, reason: "native Ed25519 verifier failed its self-test" };
-  } catch (err) {
-    return {
-      addon: undefined,
-      reason: `native Ed25519 verifier self-test threw: ${err instanceof Error ? err.message : String(err)}`,
-    };
-  }
-  return { addon, reason: "native Ed25519 verifier loaded (build/Release/zl_ed25519.node)" };
+  return loadNativeAddon(ADDON_PATH, ADDON_NAME, selfTest);
 }
 
-const loaded: NativeEd25519Load =
-  process.env.ZL_ED25519_NATIVE === "0"
-    ? { addon: undefined, reason: "native Ed25519 verifier disabled by ZL_ED25519_NATIVE=0" }
-    : loadNativeEd25519Addon();
+const loaded = loadNativeAddon(ADDON_PATH, ADDON_NAME, selfTest, "ZL_ED25519_NATIVE");
 
 /** The addon in use by the intl suite, or undefined (libsodium for every key). */
 export const nativeEd25519Addon: NativeEd25519Addon | undefined = loaded.addon;

@@ -7,9 +7,9 @@
  * stays in sm2.ts. If the addon is missing, fails to load, fails its known-answer self-test,
  * or ZL_SM2_NATIVE=0 is set, `nativeSm2Addon` is undefined and the gm suite uses sm2.ts.
  */
-import { createRequire } from "node:module";
 import { digestOfParts } from "./digest.js";
 import { fromHex, Lru, toHex } from "./lru.js";
+import { loadNativeAddon, type NativeAddonLoad } from "./native-addon.js";
 import { SM2_DEFAULT_ID, zaPrefix } from "./sm2.js";
 
 /** Opaque parsed public key (optionally with a fixed-base table) owned by the addon. */
@@ -57,42 +57,16 @@ function selfTest(addon: NativeSm2Addon): boolean {
   );
 }
 
-export interface NativeSm2Load {
-  addon: NativeSm2Addon | undefined;
-  /** Why the addon is (not) in use, for logs and test skip messages. */
-  reason: string;
-}
+export type NativeSm2Load = NativeAddonLoad<NativeSm2Addon>;
+
+const ADDON_NAME = "native SM2 verifier";
 
 /** Load and self-test the addon, ignoring ZL_SM2_NATIVE (tests use this to compare both paths). */
 export function loadNativeSm2Addon(): NativeSm2Load {
-  let addon: NativeSm2Addon;
-  try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeSm2Addon;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    return {
-      addon: undefined,
-      reason:
-        code === "MODULE_NOT_FOUND"
-          ? `native SM2 verifier not built (${ADDON_PATH} missing; run npm install / node-gyp rebuild)`
-          : `native SM2 verifier failed to load: ${err instanceof Error ? err.message : String(err)}`,
-    };
-  }
-  try {
-    if (!selfTest(addon)) return { addon: undefined, reason: "native SM2 verifier failed its self-test" };
-  } catch (err) {
-    return {
-      addon: undefined,
-      reason: `native SM2 verifier self-test threw: ${err instanceof Error ? err.message : String(err)}`,
-    };
-  }
-  return { addon, reason: "native SM2 verifier loaded (build/Release/zl_sm2.node)" };
+  return loadNativeAddon(ADDON_PATH, ADDON_NAME, selfTest);
 }
 
-const loaded: NativeSm2Load =
-  process.env.ZL_SM2_NATIVE === "0"
-    ? { addon: undefined, reason: "native SM2 verifier disabled by ZL_SM2_NATIVE=0" }
-    : loadNativeSm2Addon();
+const loaded = loadNativeAddon(ADDON_PATH, ADDON_NAME, selfTest, "ZL_SM2_NATIVE");
 
 /** The addon in use by the gm suite, or undefined (pure-JS path). */
 export const nativeSm2Addon: NativeSm2Addon | undefined = loaded.addon;
