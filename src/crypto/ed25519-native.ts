@@ -2,11 +2,11 @@
  * Ed25519 verification for keys that sign often (Node only): the `zl_ed25519` addon built from
  * native/ed25519_verify.c by `node-gyp` at install time (ADR 0022).
  *
- * A key seen `hotThreshold` times gets a native handle holding a table of its multiples, which
- * makes each later verification about 2.5 times faster than libsodium's; keys seen less often,
- * and every key when the addon is absent, are verified by libsodium. Both accept exactly the same
- * signatures (docs/protocol.md, "Signatures"; src/crypto/ed25519-native.test.ts checks them
- * against each other). If the addon is missing, fails to load, fails its known-answer self-test,
+ * A key with `hotThreshold` valid signatures gets a native handle holding a table of its
+ * multiples, which makes each later verification about 2.5 times faster than libsodium's on an
+ * idle core; other keys, and every key when the addon is absent, are verified by libsodium. Both
+ * accept exactly the same signatures (docs/protocol.md, "Ed25519 as used here";
+ * src/crypto/ed25519-native.test.ts checks them against each other). If the addon is missing, fails to load, fails its known-answer self-test,
  * or ZL_ED25519_NATIVE=0 is set, `nativeEd25519Addon` is undefined.
  */
 import { fromHex, Lru, toHex } from "./lru.js";
