@@ -176,7 +176,7 @@ function malformedSplit(reason: string): never {
   throw new InvalidInputError("CODEC_MALFORMED", `malformed CBOR: ${reason}`);
 }
 
-interface Head {
+interface ItemHead {
   major: number;
   arg: number;
   next: number;
@@ -184,9 +184,9 @@ interface Head {
 }
 
 /** readHead's answer: one object, overwritten by each call (splitting a block reads thousands). */
-const lastHead: Head = { major: 0, arg: 0, next: 0, minimal: true };
+const lastHead: ItemHead = { major: 0, arg: 0, next: 0, minimal: true };
 
-function setHead(major: number, arg: number, next: number, minimal: boolean): Head {
+function setHead(major: number, arg: number, next: number, minimal: boolean): ItemHead {
   lastHead.major = major;
   lastHead.arg = arg;
   lastHead.next = next;
@@ -198,7 +198,7 @@ function setHead(major: number, arg: number, next: number, minimal: boolean): He
  * Reads an item's head at `pos`: its major type, argument and where its content starts. The
  * result is valid until the next call; callers copy what they keep.
  */
-function readHead(bytes: Uint8Array, pos: number): Head {
+function readHead(bytes: Uint8Array, pos: number): ItemHead {
   if (pos >= bytes.length) malformedSplit("truncated item");
   const ib = bytes[pos]!;
   const major = ib >> 5;

@@ -241,17 +241,11 @@ export class ChainStore {
     await this.writeAtomically((batch) => {
       batch.put(GENESIS, genesisHash);
       batch.put(FORMAT, Uint8Array.of(STORAGE_FORMAT));
-      for (const { key: k, value } of write.changes)
-        if (value !== null) batch.put(key("s", k), offHeap(value));
-      for (const [nk, node] of write.newNodes) batch.put(key("n", nk), offHeap(node));
-      batch.put(key("R", u64be(write.height)), write.head.rootNodeKey ?? EMPTY);
-      batch.put(CHECKPOINT, u64be(write.height));
+      // Genesis is the first checkpoint.
+      this.addCheckpoint(batch, write.height, write.head.rootNodeKey, write);
       batch.put(HEAD, encodeHead(write.head));
     });
-    for (const { key: k, value } of write.changes) this.valueCache.set(latin1String(k), value);
-    for (const [nk, node] of write.newNodes) this.nodeCache.set(latin1String(nk), node);
-    this.checkpointHeight = write.height;
-    this.checkpoints.push(write.height);
+    this.afterCheckpoint(write.height, NONE_SUPERSEDED, write);
     this.headCache = write.head;
   }
 
