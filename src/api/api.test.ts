@@ -241,5 +241,8 @@ describe("HTTP API input validation", () => {
     const metrics = await (await fetch(`${api}/metrics`)).text();
     assert.match(metrics, /zl_chain_height/);
     assert.match(metrics, /zl_txs_rejected_total\{code="CODEC_MALFORMED"\} [1-9]/);
+    // The state-key filter has scanned the (small) store by now and holds genesis's keys.
+    assert.match(metrics, /^zl_state_key_filter_ready 1$/m);
+    assert.match(metrics, /^zl_state_key_filter_keys [1-9]/m);
   });
 });

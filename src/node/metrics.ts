@@ -1,6 +1,14 @@
 /** Prometheus metrics of a node (served at /metrics). */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
+/** What the storage gauges read at each scrape (ChainStore.stateKeyFilterStats()). */
+export interface StoreGaugeSource {
+  ready: boolean;
+  keys: number;
+  bytes: number;
+  absentAnswers: number;
+}
+
 /** What the consensus gauges read at each scrape (ConsensusService.status()). */
 export interface ConsensusGaugeSource {
   round: number;
@@ -59,6 +67,7 @@ export class NodeMetrics {
   });
 
   private consensusSource: (() => ConsensusGaugeSource | undefined) | undefined;
+  private storeSource: (() => StoreGaugeSource) | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "zl_" });
@@ -94,11 +103,40 @@ export class NodeMetrics {
       s.quorumVisible ? 1 : 0,
     );
     gauge("zl_p2p_peers", "Peers connected", (s) => s.peers);
+    const storeGauge = (name: string, help: string, read: (s: StoreGaugeSource) => number) => {
+      const metrics = this;
+      return new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const s = metrics.storeSource?.();
+          if (s) this.set(read(s));
+        },
+      });
+    };
+    storeGauge(
+      "zl_state_key_filter_ready",
+      "1 once the state-key filter holds every key on disk and answers lookups",
+      (s) => (s.ready ? 1 : 0),
+    );
+    storeGauge("zl_state_key_filter_keys", "Keys added to the state-key filter", (s) => s.keys);
+    storeGauge("zl_state_key_filter_bytes", "Memory held by the state-key filter", (s) => s.bytes);
+    storeGauge(
+      "zl_state_absent_by_filter_total",
+      "State lookups the key filter answered as absent without reading the database",
+      (s) => s.absentAnswers,
+    );
     gauge(
       "zl_consensus_last_commit_age_seconds",
       "Seconds since this node last committed a block",
       (s) => s.lastCommitAgoMs / 1000,
     );
+  }
+
+  /** Feeds the storage gauges. */
+  observeStore(source: () => StoreGaugeSource): void {
+    this.storeSource = source;
   }
 
   /** Feeds the consensus gauges (a node running Tendermint). */

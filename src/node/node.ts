@@ -117,6 +117,7 @@ export class ZlNode {
     );
     const node: ZlNode = new ZlNode(home, config, suite, chain, mempool, verifier, log);
     node.metrics.height.set(chain.height);
+    node.metrics.observeStore(() => chain.store.stateKeyFilterStats());
 
     const validatorKey = paths.key("validator");
     const alone = !config.p2p.enabled && chain.validators().length === 1;

@@ -176,3 +176,80 @@ describe("ChainStore block writes", () => {
     });
   });
 });
+
+describe("ChainStore state-key filter", () => {
+  /** A block writing `count` state keys [0x61, height, i, i] (values [i]) and deleting none. */
+  const keysBlock = (height: number, count: number) => ({
+    ...blockWrite(height, 0),
+    changes: Array.from({ length: count }, (_, i) => ({
+      key: Uint8Array.of(0x61, height, i >> 8, i & 0xff),
+      value: Uint8Array.of(i & 0xff),
+    })),
+  });
+
+  it("answers keys never written without the database, and finds every key on disk after a reopen", async () => {
+    await withGenesisStore(async (store, dir) => {
+      await store.commitBlock(keysBlock(1, 300));
+      await store.commitBlock({
+        ...keysBlock(2, 1),
+        changes: [{ key: Uint8Array.of(0x61, 1, 0, 7), value: null }],
+      });
+      await store.close();
+
+      const again = new ChainStore(dir);
+      await again.open();
+      assert.equal(await again.stateKeyFilterSettled(), true);
+      const before = again.stateKeyFilterStats();
+      assert.equal(before.ready, true);
+      assert.ok(before.keys >= 300, `${before.keys} keys scanned`);
+      for (let i = 0; i < 300; i++) {
+        const k = Uint8Array.of(0x61, 1, i >> 8, i & 0xff);
+        // Key 7 was deleted before it ever reached the disk: the filter may well not know it.
+        if (i !== 7) assert.equal(again.mayHoldStateKey(k), true, `key ${i}`);
+        assert.deepEqual([...(again.getState(k) ?? [])], i === 7 ? [] : [i & 0xff], `key ${i}`);
+      }
+      const answered = again.stateKeyFilterStats().absentAnswers;
+      let absent = 0;
+      for (let i = 0; i < 1000; i++) {
+        const k = Uint8Array.of(0x62, i >> 8, i & 0xff);
+        assert.equal(again.getState(k), undefined);
+        if (!again.mayHoldStateKey(k)) absent++;
+      }
+      assert.ok(absent > 950, `${absent} of 1000 absent keys recognised`);
+      assert.equal(again.stateKeyFilterStats().absentAnswers - answered, absent);
+      await again.close();
+    });
+  });
+
+  it("holds the keys written while it scans the disk", async () => {
+    await withGenesisStore(async (store, dir) => {
+      for (let h = 1; h <= 8; h++) await store.commitBlock(keysBlock(h, 1000));
+      await store.close();
+
+      const again = new ChainStore(dir, { checkpointBlocks: 1 });
+      await again.open();
+      // Committed (and checkpointed) before the scan of 8,000 keys has finished.
+      const writing = again.commitBlock(keysBlock(9, 500));
+      assert.equal(again.stateKeyFilterStats().ready, false);
+      await writing;
+      assert.equal(await again.stateKeyFilterSettled(), true);
+      for (let h = 1; h <= 9; h++)
+        for (let i = 0; i < (h === 9 ? 500 : 1000); i++)
+          if (!again.mayHoldStateKey(Uint8Array.of(0x61, h, i >> 8, i & 0xff)))
+            assert.fail(`key ${i} of block ${h} missing from the filter`);
+      await again.close();
+    });
+  });
+
+  it("stops its scan when the store is closed first, and then reads from the database", async () => {
+    await withGenesisStore(async (store, dir) => {
+      for (let h = 1; h <= 4; h++) await store.commitBlock(keysBlock(h, 1000));
+      await store.close();
+      const again = new ChainStore(dir);
+      await again.open();
+      await again.close();
+      assert.equal(await again.stateKeyFilterSettled(), false);
+      assert.equal(again.mayHoldStateKey(Uint8Array.of(0x62)), true);
+    });
+  });
+});

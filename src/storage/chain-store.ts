@@ -35,6 +35,7 @@ import { decode, encode } from "../codec/cbor.js";
 import { FatalError } from "../errors/index.js";
 import { latin1String, readU64be, u64be } from "../ledger/bytes.js";
 import { nodeKeyVersion } from "../state/node.js";
+import { KeyFilter } from "./key-filter.js";
 import { Lru } from "./lru.js";
 
 type Bytes = Uint8Array;
@@ -137,6 +138,17 @@ export class ChainStore {
   private checkpoints: number[] = [];
   /** Records of the checkpoint's tree that blocks since then replaced. */
   private replacedSinceCheckpoint: Bytes[] = [];
+  /**
+   * Every key with a value on disk or held since the checkpoint: those on disk at open, added by
+   * a scan in the background, and every key written since (`holdPending`, `putValue`). Consulted
+   * only once the scan is complete (`stateKeysComplete`).
+   */
+  private readonly stateKeys = new KeyFilter();
+  private stateKeysComplete = false;
+  private stateKeyScan: Promise<void> | undefined;
+  private closing = false;
+  /** State lookups the key filter answered "absent" without reading the database. */
+  private absentByFilter = 0;
 
   constructor(
     readonly dir: string,
@@ -183,6 +195,48 @@ export class ChainStore {
     const oldest = this.db.getSync(key("P"));
     this.oldestProvable = oldest ? readU64be(oldest) : 0;
     this.spareBatch = this.newBatch();
+    // The iterator reads a snapshot taken now, before anything is written; later writes add
+    // their keys themselves (putValue).
+    this.stateKeyScan = this.scanStateKeys(this.db.keys({ gte: key("s"), lt: key("t") }));
+  }
+
+  /**
+   * Adds the keys of the state index on disk to the filter. A store that is closed first, or
+   * whose scan fails, simply never uses the filter: every lookup then reads the database.
+   */
+  private async scanStateKeys(keys: AsyncIterable<Bytes> & { close(): Promise<void> }): Promise<void> {
+    try {
+      for await (const k of keys) {
+        if (this.closing) return;
+        this.stateKeys.add(k.subarray(1));
+      }
+      this.stateKeysComplete = !this.closing;
+    } catch {
+      this.stateKeysComplete = false;
+    } finally {
+      await keys.close().catch(() => {});
+    }
+  }
+
+  /** The state-key filter's figures (for metrics): keys held, its size, lookups it answered. */
+  stateKeyFilterStats(): { ready: boolean; keys: number; bytes: number; absentAnswers: number } {
+    return {
+      ready: this.stateKeysComplete,
+      keys: this.stateKeys.size,
+      bytes: this.stateKeys.bytes,
+      absentAnswers: this.absentByFilter,
+    };
+  }
+
+  /** False only when the state index certainly holds no value for `k` (the filter's answer). */
+  mayHoldStateKey(k: Bytes): boolean {
+    return !this.stateKeysComplete || this.stateKeys.mightContain(k);
+  }
+
+  /** Resolves once the filter is in use, or the scan has stopped (tests and benchmarks). */
+  async stateKeyFilterSettled(): Promise<boolean> {
+    await this.stateKeyScan;
+    return this.stateKeysComplete;
   }
 
   /** A chained batch, checked to offer the interface `writeAtomically` drives it through. */
@@ -219,7 +273,9 @@ export class ChainStore {
 
   /** Writes a checkpoint of what is held in memory, then closes the database. */
   async close(): Promise<void> {
+    this.closing = true;
     try {
+      await this.stateKeyScan;
       await this.checkpoint();
     } finally {
       await this.db.close();
@@ -306,8 +362,8 @@ export class ChainStore {
     block?: Pick<BlockWrite, "changes" | "newNodes" | "staleNodeKeys">,
   ): ReadonlySet<string> {
     // Later puts of a key win, in the batch as in the caches after it.
-    for (const { key: k, value } of this.pendingValues.values()) putValue(batch, k, value);
-    for (const { key: k, value } of block?.changes ?? []) putValue(batch, k, value);
+    for (const { key: k, value } of this.pendingValues.values()) putValue(batch, k, value, this.stateKeys);
+    for (const { key: k, value } of block?.changes ?? []) putValue(batch, k, value, this.stateKeys);
     // Nothing held is changed before the write succeeds: a failed write leaves memory as it was.
     const replacedNow: Bytes[] = [];
     let superseded: Set<string> | undefined;
@@ -353,7 +409,10 @@ export class ChainStore {
 
   /** Holds a durable block's state in memory until the next checkpoint. */
   private holdPending(w: Pick<BlockWrite, "changes" | "newNodes" | "staleNodeKeys">): void {
-    for (const change of w.changes) this.pendingValues.set(latin1String(change.key), change);
+    for (const change of w.changes) {
+      this.pendingValues.set(latin1String(change.key), change);
+      if (change.value !== null) this.stateKeys.add(change.key);
+    }
     for (const [nk, node] of w.newNodes) {
       this.pendingNodes.set(latin1String(nk), { key: nk, node });
       this.pendingNodeBytes += node.length;
@@ -416,7 +475,14 @@ export class ChainStore {
    * Latest committed value of a state key (synchronous: execution reads through it); `ck` is
    * `latin1String(k)` when the caller already has it.
    */
-  getState(k: Bytes, ck = latin1String(k)): Bytes | undefined {
+  getState(k: Bytes, ck?: string): Bytes | undefined {
+    // A key never written (a new attestation's, looked up to refuse duplicates) ends here: the
+    // filter also holds every key written since the checkpoint (holdPending).
+    if (this.stateKeysComplete && !this.stateKeys.mightContain(k)) {
+      this.absentByFilter++;
+      return undefined;
+    }
+    ck ??= latin1String(k);
     const pending = this.pendingValues.get(ck);
     if (pending !== undefined) return pending.value ?? undefined;
     const cached = this.valueCache.get(ck);
@@ -512,9 +578,13 @@ export class ChainStore {
 
 const NONE_SUPERSEDED: ReadonlySet<string> = new Set<string>();
 
-function putValue(batch: RecordWriter, k: Bytes, value: Bytes | null): void {
+function putValue(batch: RecordWriter, k: Bytes, value: Bytes | null, keys: KeyFilter): void {
   if (value === null) batch.del(key("s", k));
-  else batch.put(key("s", k), offHeap(value));
+  else {
+    // Added before the write lands: a "maybe" too early is harmless, an "absent" too late is not.
+    keys.add(k);
+    batch.put(key("s", k), offHeap(value));
+  }
 }
 
 /** A block's change set: encode([[key, value | null], ...]). */

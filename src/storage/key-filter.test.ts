@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { KeyFilter } from "./key-filter.js";
+
+describe("KeyFilter", () => {
+  it("finds every key added, whatever the keys (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 96 }), { maxLength: 300 }), (keys) => {
+        const f = new KeyFilter();
+        for (const k of keys) f.add(k);
+        for (const k of keys) assert.equal(f.mightContain(k), true);
+        assert.equal(f.size, keys.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("grows past its first stage without losing a key, and answers most absent keys", () => {
+    const f = new KeyFilter();
+    // State keys as the attestation module makes them: a prefix, then a hex digest.
+    const key = (i: number) => new TextEncoder().encode(`attest/${i.toString(16).padStart(64, "0")}`);
+    const n = 300_000; // the first stage holds 65,536: this reaches the third stage
+    for (let i = 0; i < n; i++) f.add(key(i));
+    for (let i = 0; i < n; i++) if (!f.mightContain(key(i))) assert.fail(`key ${i} lost`);
+    let falsePositives = 0;
+    const probes = 100_000;
+    for (let i = n; i < n + probes; i++) if (f.mightContain(key(i))) falsePositives++;
+    // Stage rates 0.8 %, 0.3 %, 0.1 % (10, 12, 14 bits per key): their sum bounds the whole.
+    assert.ok(falsePositives / probes < 0.015, `false-positive rate ${falsePositives / probes}`);
+    // Stages of 2^20, 2^21 and 2^22 bits (each rounded up to a power of two): 3 bytes a key here.
+    assert.equal(f.bytes, (2 ** 20 + 2 ** 21 + 2 ** 22) / 8);
+  });
+
+  it("answers random keys as absent at the designed rate in its first stage", () => {
+    const f = new KeyFilter();
+    for (let i = 0; i < 60_000; i++) f.add(randomBytes(40));
+    let falsePositives = 0;
+    for (let i = 0; i < 50_000; i++) if (f.mightContain(randomBytes(40))) falsePositives++;
+    // 10 bits per key and 7 probes: about 0.8 % at capacity (65,536), a little less here.
+    assert.ok(falsePositives / 50_000 < 0.012, `false-positive rate ${falsePositives / 50_000}`);
+  });
+});
