@@ -57,7 +57,7 @@ export class KeyFilter {
   private h1 = 0;
   private h2 = 0;
 
-  /** Keys added (with repeats). */
+  /** Keys added (a key already answered "maybe" is not added again). */
   get size(): number {
     let n = 0;
     for (const s of this.stages) n += s.added;
@@ -71,14 +71,20 @@ export class KeyFilter {
     return n;
   }
 
+  /**
+   * Adds `key` unless the filter already answers "maybe" for it: a key written again and again
+   * (a sender's nonce) takes no more room, and skipping a key that only collides is safe, since
+   * bits are never cleared.
+   */
   add(key: Uint8Array): void {
+    this.hash(key);
+    if (this.hashedMayBePresent()) return;
     let stage = this.stages[this.stages.length - 1] as Stage;
     if (stage.added >= stage.capacity) {
       const bitsPerKey = FIRST_STAGE_BITS_PER_KEY + BITS_PER_KEY_STEP * this.stages.length;
       stage = newStage(stage.capacity * 2, bitsPerKey);
       this.stages.push(stage);
     }
-    this.hash(key);
     let h = this.h1;
     for (let i = 0; i < stage.probes; i++) {
       const bit = h & stage.mask;
@@ -92,6 +98,11 @@ export class KeyFilter {
   /** False only if `key` was never added. */
   mightContain(key: Uint8Array): boolean {
     this.hash(key);
+    return this.hashedMayBePresent();
+  }
+
+  /** Whether some stage has every bit of the key last hashed. */
+  private hashedMayBePresent(): boolean {
     for (const stage of this.stages) {
       let h = this.h1;
       let all = true;
