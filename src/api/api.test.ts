@@ -244,5 +244,6 @@ describe("HTTP API input validation", () => {
     // The state-key filter has scanned the (small) store by now and holds genesis's keys.
     assert.match(metrics, /^zl_state_key_filter_ready 1$/m);
     assert.match(metrics, /^zl_state_key_filter_keys [1-9]/m);
+    assert.match(metrics, /^# TYPE zl_state_absent_by_filter_total counter$/m);
   });
 });

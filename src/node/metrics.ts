@@ -71,8 +71,8 @@ export class NodeMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "zl_" });
+    const metrics = this;
     const gauge = (name: string, help: string, read: (s: ConsensusGaugeSource) => number) => {
-      const metrics = this;
       return new Gauge({
         name,
         help,
@@ -104,7 +104,6 @@ export class NodeMetrics {
     );
     gauge("zl_p2p_peers", "Peers connected", (s) => s.peers);
     const storeGauge = (name: string, help: string, read: (s: StoreGaugeSource) => number) => {
-      const metrics = this;
       return new Gauge({
         name,
         help,
@@ -122,11 +121,20 @@ export class NodeMetrics {
     );
     storeGauge("zl_state_key_filter_keys", "Keys added to the state-key filter", (s) => s.keys);
     storeGauge("zl_state_key_filter_bytes", "Memory held by the state-key filter", (s) => s.bytes);
-    storeGauge(
-      "zl_state_absent_by_filter_total",
-      "State lookups the key filter answered as absent without reading the database",
-      (s) => s.absentAnswers,
-    );
+    // A count since start: a counter, brought up to the store's figure at each scrape.
+    let absentReported = 0;
+    new Counter({
+      name: "zl_state_absent_by_filter_total",
+      help: "State lookups the key filter answered as absent without reading the database",
+      registers: [this.registry],
+      collect() {
+        const s = metrics.storeSource?.();
+        if (s && s.absentAnswers > absentReported) {
+          this.inc(s.absentAnswers - absentReported);
+          absentReported = s.absentAnswers;
+        }
+      },
+    });
     gauge(
       "zl_consensus_last_commit_age_seconds",
       "Seconds since this node last committed a block",

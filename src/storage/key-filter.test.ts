@@ -30,8 +30,8 @@ describe("KeyFilter", () => {
     for (let i = n; i < n + probes; i++) if (f.mightContain(key(i))) falsePositives++;
     // Stage rates 0.8 %, 0.3 %, 0.1 % (10, 12, 14 bits per key): their sum bounds the whole.
     assert.ok(falsePositives / probes < 0.015, `false-positive rate ${falsePositives / probes}`);
-    // Stages of 2^20, 2^21 and 2^22 bits (each rounded up to a power of two): 3 bytes a key here.
-    assert.equal(f.bytes, (2 ** 20 + 2 ** 21 + 2 ** 22) / 8);
+    // Three stages sized exactly: 65,536 × 10 + 131,072 × 12 + 262,144 × 14 bits.
+    assert.equal(f.bytes, (65_536 * 10 + 131_072 * 12 + 262_144 * 14) / 8);
   });
 
   it("takes no more room for a key written again and again", () => {
