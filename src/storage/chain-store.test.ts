@@ -223,18 +223,21 @@ describe("ChainStore state-key filter", () => {
 
   it("holds the keys written while it scans the disk", async () => {
     await withGenesisStore(async (store, dir) => {
-      for (let h = 1; h <= 8; h++) await store.commitBlock(keysBlock(h, 1000));
+      // 72,000 keys: more than the filter's first stage holds (65,536).
+      for (let h = 1; h <= 8; h++) await store.commitBlock(keysBlock(h, 9000));
       await store.close();
 
-      const again = new ChainStore(dir, { checkpointBlocks: 1 });
+      const again = new ChainStore(dir, { checkpointBlocks: 2 });
       await again.open();
-      // Committed (and checkpointed) before the scan of 8,000 keys has finished.
+      // Blocks 9 (held in memory) and 10 (a checkpoint) are committed while the scan runs.
       const writing = again.commitBlock(keysBlock(9, 500));
       assert.equal(again.stateKeyFilterStats().ready, false);
       await writing;
+      await again.commitBlock(keysBlock(10, 500));
       assert.equal(await again.stateKeyFilterSettled(), true);
-      for (let h = 1; h <= 9; h++)
-        for (let i = 0; i < (h === 9 ? 500 : 1000); i++)
+      assert.ok(again.stateKeyFilterStats().bytes > (65_536 * 10) / 8, "a second stage");
+      for (let h = 1; h <= 10; h++)
+        for (let i = 0; i < (h >= 9 ? 500 : 9000); i++)
           if (!again.mayHoldStateKey(Uint8Array.of(0x61, h, i >> 8, i & 0xff)))
             assert.fail(`key ${i} of block ${h} missing from the filter`);
       await again.close();
