@@ -256,3 +256,31 @@ describe("ChainStore state-key filter", () => {
     });
   });
 });
+
+describe("ChainStore value cache", () => {
+  it("gives the latest value after each checkpoint, for keys it holds and keys never read", async () => {
+    await withGenesisStore(async (store) => {
+      const read = Uint8Array.of(0x63, 1);
+      const unread = Uint8Array.of(0x63, 2);
+      const write = (height: number, v: number) => ({
+        ...blockWrite(height, 0),
+        changes: [
+          { key: read, value: Uint8Array.of(v) },
+          { key: unread, value: Uint8Array.of(v) },
+        ],
+      });
+      await store.close();
+      const again = new ChainStore(store.dir, { checkpointBlocks: 1 });
+      await again.open();
+      await again.commitBlock(write(1, 1)); // a checkpoint: both on disk
+      assert.deepEqual([...(again.getState(read) ?? [])], [1]); // now cached
+      await again.commitBlock(write(2, 2)); // a checkpoint: the cached one is refreshed
+      assert.deepEqual([...(again.getState(read) ?? [])], [2]);
+      assert.deepEqual([...(again.getState(unread) ?? [])], [2]);
+      await again.commitBlock(write(3, 3));
+      assert.deepEqual([...(again.getState(read) ?? [])], [3]);
+      assert.deepEqual([...(again.getState(unread) ?? [])], [3]);
+      await again.close();
+    });
+  });
+});

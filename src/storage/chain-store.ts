@@ -395,8 +395,11 @@ export class ChainStore {
     superseded: ReadonlySet<string>,
     block?: Pick<BlockWrite, "changes" | "newNodes">,
   ): void {
-    for (const [ck, { value }] of this.pendingValues) this.valueCache.set(ck, value);
-    for (const { key: k, value } of block?.changes ?? []) this.valueCache.set(latin1String(k), value);
+    // Values the cache holds are refreshed; the others are read from disk when first asked for.
+    // Most keys a block writes are new (an attestation's) and never read again: caching them all
+    // kept up to 200,000 values alive for nothing, and cost an insertion each.
+    for (const [ck, { value }] of this.pendingValues) this.valueCache.replace(ck, value);
+    for (const { key: k, value } of block?.changes ?? []) this.valueCache.replace(latin1String(k), value);
     for (const [ck, { node }] of this.pendingNodes) if (!superseded.has(ck)) this.nodeCache.set(ck, node);
     for (const [nk, node] of block?.newNodes ?? []) this.nodeCache.set(latin1String(nk), node);
     this.pendingValues.clear();

@@ -25,6 +25,11 @@ export class Lru<K, V> {
     this.young.set(key, value);
   }
 
+  /** Sets `key` only if the cache holds it (a newer value for an entry someone reads). */
+  replace(key: K, value: V): void {
+    if (this.young.has(key) || this.old.has(key)) this.set(key, value);
+  }
+
   delete(key: K): void {
     this.young.delete(key);
     this.old.delete(key);
