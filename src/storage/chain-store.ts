@@ -139,9 +139,9 @@ export class ChainStore {
   /** Records of the checkpoint's tree that blocks since then replaced. */
   private replacedSinceCheckpoint: Bytes[] = [];
   /**
-   * Every key with a value on disk or held since the checkpoint: those on disk at open, added by
-   * a scan in the background, and every key written since (`holdPending`, `putValue`). Consulted
-   * only once the scan is complete (`stateKeysComplete`).
+   * Every key of the state index ('s'): those on disk at open, added by a scan in the background,
+   * and every key a checkpoint writes since (`putValue`). Consulted, after the values held since
+   * the checkpoint and the value cache, only once the scan is complete (`stateKeysComplete`).
    */
   private readonly stateKeys = new KeyFilter();
   private stateKeysComplete = false;
@@ -412,10 +412,7 @@ export class ChainStore {
 
   /** Holds a durable block's state in memory until the next checkpoint. */
   private holdPending(w: Pick<BlockWrite, "changes" | "newNodes" | "staleNodeKeys">): void {
-    for (const change of w.changes) {
-      this.pendingValues.set(latin1String(change.key), change);
-      if (change.value !== null) this.stateKeys.add(change.key);
-    }
+    for (const change of w.changes) this.pendingValues.set(latin1String(change.key), change);
     for (const [nk, node] of w.newNodes) {
       this.pendingNodes.set(latin1String(nk), { key: nk, node });
       this.pendingNodeBytes += node.length;
@@ -478,18 +475,16 @@ export class ChainStore {
    * Latest committed value of a state key (synchronous: execution reads through it); `ck` is
    * `latin1String(k)` when the caller already has it.
    */
-  getState(k: Bytes, ck?: string): Bytes | undefined {
-    // A key never written (a new attestation's, looked up to refuse duplicates) ends here: the
-    // filter also holds every key written since the checkpoint (holdPending).
-    if (this.stateKeysComplete && !this.stateKeys.mightContain(k)) {
-      this.absentByFilter++;
-      return undefined;
-    }
-    ck ??= latin1String(k);
+  getState(k: Bytes, ck = latin1String(k)): Bytes | undefined {
     const pending = this.pendingValues.get(ck);
     if (pending !== undefined) return pending.value ?? undefined;
     const cached = this.valueCache.get(ck);
     if (cached !== undefined) return cached ?? undefined;
+    // A key never written (a new attestation's, looked up to refuse duplicates) ends here.
+    if (this.stateKeysComplete && !this.stateKeys.mightContain(k)) {
+      this.absentByFilter++;
+      return undefined;
+    }
     const v = this.db.getSync(key("s", k)) ?? null;
     this.valueCache.set(ck, v);
     return v ?? undefined;
