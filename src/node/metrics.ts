@@ -72,17 +72,20 @@ export class NodeMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "zl_" });
     const metrics = this;
-    const gauge = (name: string, help: string, read: (s: ConsensusGaugeSource) => number) => {
-      return new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          const s = metrics.consensusSource?.();
-          if (s) this.set(read(s));
-        },
-      });
-    };
+    /** Gauges read at each scrape from what `source` returns (nothing set while it is undefined). */
+    const sourcedGauges =
+      <S>(source: () => S | undefined) =>
+      (name: string, help: string, read: (s: S) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers: [this.registry],
+          collect() {
+            const s = source();
+            if (s) this.set(read(s));
+          },
+        });
+    const gauge = sourcedGauges(() => metrics.consensusSource?.());
     gauge(
       "zl_consensus_round",
       "Round of the height in progress (0 when heights decide at once)",
@@ -103,17 +106,7 @@ export class NodeMetrics {
       s.quorumVisible ? 1 : 0,
     );
     gauge("zl_p2p_peers", "Peers connected", (s) => s.peers);
-    const storeGauge = (name: string, help: string, read: (s: StoreGaugeSource) => number) => {
-      return new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          const s = metrics.storeSource?.();
-          if (s) this.set(read(s));
-        },
-      });
-    };
+    const storeGauge = sourcedGauges(() => metrics.storeSource?.());
     storeGauge(
       "zl_state_key_filter_ready",
       "1 once the state-key filter holds every key on disk and answers lookups",
