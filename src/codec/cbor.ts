@@ -219,10 +219,7 @@ function readHead(bytes: Uint8Array, pos: number): ItemHead {
 /** The offset just past the item at `pos` (structure only; values are not checked). */
 function skipItem(bytes: Uint8Array, pos: number, depth: number): number {
   if (depth > MAX_SPLIT_DEPTH) malformedSplit("nested too deeply");
-  const head = readHead(bytes, pos);
-  const major = head.major;
-  const arg = head.arg;
-  const next = head.next;
+  const { major, arg, next } = readHead(bytes, pos);
   switch (major) {
     case 0:
     case 1:

@@ -61,13 +61,13 @@ try {
       rounds.push(Number(process.hrtime.bigint() - t0) / 1e3 / absent.length);
     }
     const median = [...rounds].sort((a, b) => a - b)[2] as number;
-    console.log(
-      `${label}: median ${median.toFixed(2)} µs per absent key (${rounds.map((r) => r.toFixed(2)).join(", ")})`,
+    process.stdout.write(
+      `${label}: median ${median.toFixed(2)} µs per absent key (${rounds.map((r) => r.toFixed(2)).join(", ")})\n`,
     );
   };
   time("getState with the key filter", (k) => store.getState(k));
   const stats = store.stateKeyFilterStats();
-  console.log(`filter: ${stats.keys} keys, ${stats.bytes} bytes, ${stats.absentAnswers} answers`);
+  process.stdout.write(`filter: ${stats.keys} keys, ${stats.bytes} bytes, ${stats.absentAnswers} answers\n`);
   // The same read getState made before the filter, on the same open database (its memtable
   // holds what the blocks wrote, as a running node's does).
   const db = (store as unknown as { db: ClassicLevel<Uint8Array, Uint8Array> }).db;
