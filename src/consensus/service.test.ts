@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import * as fc from "fast-check";
 import { buildApi } from "../api/server.js";
 import { initTestnet } from "../cli/testnet.js";
 import type { CborValue } from "../codec/cbor.js";
@@ -48,6 +49,7 @@ import {
   encodeConsensusMessage,
   type VoteMessage,
 } from "./messages.js";
+import { heightStartDelay } from "./service.js";
 
 const CONFIG: Partial<NodeConfig> = {
   blockIntervalMs: 20,
@@ -482,6 +484,28 @@ for (const suiteId of ["intl", "gm"] as const) {
     });
   });
 }
+
+describe("the pause between heights", () => {
+  it("a height starts the block interval after the previous one started: at once after a longer height, never later than the interval", () => {
+    assert.equal(heightStartDelay(1_000, 1_030, 100), 70, "a 30 ms height waits out the rest");
+    assert.equal(heightStartDelay(1_000, 1_100, 100), 0);
+    assert.equal(heightStartDelay(1_000, 2_500, 100), 0, "a 1.5 s height is followed at once");
+    assert.equal(heightStartDelay(1_000, 400, 100), 100, "a clock set back does not stretch the pause");
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 45 }),
+        fc.integer({ min: -100_000, max: 100_000 }),
+        fc.integer({ min: 1, max: 60_000 }),
+        (start, elapsed, interval) => {
+          const d = heightStartDelay(start, start + elapsed, interval);
+          assert.ok(d >= 0 && d <= interval);
+          if (elapsed >= interval) assert.equal(d, 0);
+          else if (elapsed >= 0) assert.equal(d, interval - elapsed);
+        },
+      ),
+    );
+  });
+});
 
 describe("liveness (intl)", () => {
   it("one validator down: the other three commit; two down mid-height: stalled with at most 2/3 visible; back: commits resume by themselves", async () => {

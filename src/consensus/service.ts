@@ -10,8 +10,10 @@
  *     machine sees it; a peer that sends a bad signature is dropped.
  *   - Own messages are signed only after the guard has durably recorded them (safety-guard.ts);
  *     received messages go to the write-ahead log so a restarted node re-joins with what it knew.
- *   - Between heights the node waits `blockIntervalMs` (Tendermint's timeout_commit) and, when
- *     empty blocks are off, until there is a transaction to order or another validator has started.
+ *   - A height starts no sooner than `blockIntervalMs` after the previous one started (Tendermint's
+ *     timeout_commit, counted from the height's start, so a loaded chain does not pause between
+ *     blocks) and, when empty blocks are off, only once there is a transaction to order or another
+ *     validator has started.
  *   - Block sync: a peer advertising a higher committed height is asked for the next block, which
  *     is accepted only with a commit certificate of more than two thirds of the current set.
  *   - Liveness reporting: the service knows which validators it has heard from recently and says
@@ -195,6 +197,17 @@ const SYNC_GRACE_MS = 1000;
 const PROPOSAL_TIME_SHARE = 0.25;
 const MIN_PROPOSAL_TXS = 100;
 
+/**
+ * How long a node waits before starting the next height: until `intervalMs` after the previous
+ * height started (Tendermint's timeout_commit, counted from the start as for a single validator).
+ * A height that took longer than the interval, as on a loaded chain, is followed at once instead
+ * of every validator pausing for the whole interval. Never more than the interval, even if the
+ * clock went back.
+ */
+export function heightStartDelay(previousStartMs: number, nowMs: number, intervalMs: number): number {
+  return Math.min(intervalMs, Math.max(0, previousStartMs + intervalMs - nowMs));
+}
+
 export class ConsensusService {
   private readonly chainId: string;
   private readonly now: () => number;
@@ -344,13 +357,14 @@ export class ConsensusService {
     this.waiting = false;
     // A validator that signed at this height before a restart re-joins at once.
     const resuming = boot && this.opts.guard?.state?.height === this.height;
+    const previousStart = boot ? this.now() : this.heightStartedAt;
     this.startTimer = setTimeout(
       () => {
         this.startTimer = undefined;
         if (this.shouldStart()) this.startMachine();
         else this.waiting = true;
       },
-      resuming ? 0 : this.opts.blockIntervalMs,
+      resuming ? 0 : heightStartDelay(previousStart, this.now(), this.opts.blockIntervalMs),
     );
   }
 
