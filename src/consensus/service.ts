@@ -293,7 +293,7 @@ export class ConsensusService {
     if (this.stopped) return;
     try {
       if (channel === CHANNEL_CONSENSUS)
-        this.receive(from, decodeConsensusMessage(payload, this.maxMessageBytes), true, payload);
+        this.receive(from, decodeConsensusMessage(payload, this.maxMessageBytes));
       else if (channel === CHANNEL_TXS)
         this.hooks.gossipedTxs(
           decodeTxGossip(payload, this.maxMessageBytes, this.chain.genesis.params.maxTxBytes),
@@ -598,27 +598,22 @@ export class ConsensusService {
   // -------------------------------------------------------------------------------------------
   // Receiving
 
-  /** `encoded`: the message's bytes as received, logged as they are rather than encoded again. */
-  private receive(from: string, msg: ConsensusMessage, log = true, encoded?: Uint8Array): void {
+  private receive(from: string, msg: ConsensusMessage, log = true): void {
     if (msg.height < this.height || msg.height > this.height + 1) return;
     // Re-gossiped copies are common: drop them before any decoding or signature check.
     if (this.inbox.get(msg.height)?.has(messageKey(msg))) return;
     if (msg.height === this.height + 1 || !this.machine) {
       // Verified when its height runs; kept (bounded) so a node that is a step behind loses nothing.
       this.remember(from, msg);
-      if (log && msg.height === this.height) this.walAppend(msg, encoded);
+      if (log && msg.height === this.height) this.walAppend(msg);
       if (msg.height === this.height && !this.machine && this.startTimer === undefined) this.startMachine();
       return;
     }
-    this.deliver(from, msg, { held: false, log, encoded });
+    this.deliver(from, msg, { held: false, log });
   }
 
   /** Verifies a message of the current height and feeds it to the machine. `held`: replayed from the inbox. */
-  private deliver(
-    from: string,
-    msg: ConsensusMessage,
-    how: { held: boolean; log: boolean; encoded?: Uint8Array | undefined },
-  ): void {
+  private deliver(from: string, msg: ConsensusMessage, how: { held: boolean; log: boolean }): void {
     const machine = this.machine;
     if (!machine || msg.height !== this.height) return;
     if (msg.t === "vote") {
@@ -634,7 +629,7 @@ export class ConsensusService {
       }
       this.lastSeen.set(toHex(v.publicKey), this.now());
       if (!how.held && !this.remember(from, msg)) return;
-      if (how.log) this.walAppend(msg, how.encoded);
+      if (how.log) this.walAppend(msg);
       this.apply(
         machine,
         machine.onVote({
@@ -669,7 +664,7 @@ export class ConsensusService {
     }
     this.lastSeen.set(toHex(proposer.publicKey), this.now());
     if (!how.held && !this.remember(from, msg)) return;
-    if (how.log) this.walAppend(msg, how.encoded);
+    if (how.log) this.walAppend(msg);
     const id = toHex(hash);
     if (!this.values.has(id))
       this.values.set(id, {
@@ -719,13 +714,12 @@ export class ConsensusService {
     return true;
   }
 
-  /** Logs a message; `encoded`, its bytes as received, saves encoding a proposal's block again. */
-  private walAppend(msg: ConsensusMessage, encoded?: Uint8Array): void {
+  private walAppend(msg: ConsensusMessage): void {
     this.opts.wal?.append({
       type: "msg",
       height: msg.height,
       round: msg.round,
-      body: encoded ?? encodeConsensusMessage(msg),
+      body: encodeConsensusMessage(msg),
     });
   }
 

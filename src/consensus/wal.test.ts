@@ -166,27 +166,6 @@ function registerTests(): void {
       assert.throws(() => wal.append(msg(1, 0, "x")), isCode("WAL_CLOSED"));
     });
 
-    test("a full buffer reaches the file on the event loop's next turn, not inside append; close writes what is scheduled", async () => {
-      const path = join(freshDir(), "wal");
-      const file = `${path}.000000`;
-      const wal = openWal(path, { bufferBytes: 1024 });
-      const size0 = statSync(file).size;
-      const big = { type: "msg", height: 1, round: 0, body: new Uint8Array(200_000).fill(3) } as const;
-      wal.append(big);
-      assert.equal(statSync(file).size, size0, "the caller does not wait for the write");
-      await new Promise((r) => setImmediate(r));
-      const size1 = statSync(file).size;
-      assert.ok(size1 >= size0 + 200_000, "written on the next turn");
-      assert.equal(wal.stats.fsyncs, 1, "written, not synced");
-      wal.append(big);
-      wal.close();
-      assert.ok(statSync(file).size >= size1 + 200_000, "close writes the scheduled record");
-      await new Promise((r) => setImmediate(r));
-      const again = openWal(path);
-      assert.deepEqual([...again.records()], [marker(0), big, big]);
-      again.close();
-    });
-
     test("a file cut at every byte offset of its last record keeps all earlier records", () => {
       const { written, bytes, starts } = sample();
       const lastStart = starts[starts.length - 1]!;

@@ -11,8 +11,7 @@
  * and the payload is the canonical CBOR (src/codec/cbor.ts) of
  * `{ type: "msg" | "timeout" | "signed" | "endHeight", height, round?, body: bytes }`.
  *
- * Durability: `append` buffers (a full buffer is written on the next turn of the event loop);
- * `flush` writes the buffer and fsyncs once (group commit);
+ * Durability: `append` buffers; `flush` writes the buffer and fsyncs once (group commit);
  * `appendSync` = append + flush, for records that must be durable before a signature leaves the
  * node; `endHeight(h)` is always synced. Every call is synchronous, because the consensus core
  * signs synchronously. A failed write or fsync poisons the log (`WAL_WRITE_FAILED`, FatalError):
@@ -267,7 +266,6 @@ export class Wal {
   private fd: number;
   private headSize: number;
   private pending: Uint8Array[] = [];
-  private scheduledWrite: NodeJS.Immediate | undefined;
   private pendingBytes = 0;
   private dirty = false;
   private closed = false;
@@ -299,10 +297,7 @@ export class Wal {
     return out;
   }
 
-  /**
-   * Buffers a record; it reaches the OS on the event loop's next turn once the buffer is full, or
-   * on `flush`; the disk on `flush`.
-   */
+  /** Buffers a record; it reaches the OS when the buffer fills or on `flush`, the disk on `flush`. */
   append(record: WalRecord): void {
     this.checkUsable();
     const payload = encodeWalRecord(record);
@@ -315,20 +310,7 @@ export class Wal {
     this.pending.push(frame);
     this.pendingBytes += frame.length;
     this.stats.appended++;
-    // A full buffer is written on the next turn of the event loop, not inside the caller: a
-    // received proposal is logged just before its block is checked, and a write of its megabytes
-    // there delayed every validator's prevote. A failure there poisons the log like any other,
-    // and the next call reports it.
-    if (this.pendingBytes >= this.bufferBytes && this.scheduledWrite === undefined)
-      this.scheduledWrite = setImmediate(() => {
-        this.scheduledWrite = undefined;
-        if (this.closed || this.failure !== null) return;
-        try {
-          this.guarded(() => this.writePending());
-        } catch {
-          // `failure` is set: every later call throws WAL_WRITE_FAILED.
-        }
-      });
+    if (this.pendingBytes >= this.bufferBytes) this.guarded(() => this.writePending());
   }
 
   /** Appends and makes durable (with everything appended before it) before returning. */
@@ -403,8 +385,6 @@ export class Wal {
   /** Flushes (fsync) and closes. Idempotent. */
   close(): void {
     if (this.closed) return;
-    if (this.scheduledWrite !== undefined) clearImmediate(this.scheduledWrite);
-    this.scheduledWrite = undefined;
     if (this.failure === null) this.flush();
     this.closed = true;
     closeSync(this.fd);
