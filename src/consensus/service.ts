@@ -293,7 +293,7 @@ export class ConsensusService {
     if (this.stopped) return;
     try {
       if (channel === CHANNEL_CONSENSUS)
-        this.receive(from, decodeConsensusMessage(payload, this.maxMessageBytes));
+        this.receive(from, decodeConsensusMessage(payload, this.maxMessageBytes), true, payload);
       else if (channel === CHANNEL_TXS)
         this.hooks.gossipedTxs(
           decodeTxGossip(payload, this.maxMessageBytes, this.chain.genesis.params.maxTxBytes),
@@ -598,22 +598,27 @@ export class ConsensusService {
   // -------------------------------------------------------------------------------------------
   // Receiving
 
-  private receive(from: string, msg: ConsensusMessage, log = true): void {
+  /** `encoded`: the message's bytes as received, logged as they are rather than encoded again. */
+  private receive(from: string, msg: ConsensusMessage, log = true, encoded?: Uint8Array): void {
     if (msg.height < this.height || msg.height > this.height + 1) return;
     // Re-gossiped copies are common: drop them before any decoding or signature check.
     if (this.inbox.get(msg.height)?.has(messageKey(msg))) return;
     if (msg.height === this.height + 1 || !this.machine) {
       // Verified when its height runs; kept (bounded) so a node that is a step behind loses nothing.
       this.remember(from, msg);
-      if (log && msg.height === this.height) this.walAppend(msg);
+      if (log && msg.height === this.height) this.walAppend(msg, encoded);
       if (msg.height === this.height && !this.machine && this.startTimer === undefined) this.startMachine();
       return;
     }
-    this.deliver(from, msg, { held: false, log });
+    this.deliver(from, msg, { held: false, log, encoded });
   }
 
   /** Verifies a message of the current height and feeds it to the machine. `held`: replayed from the inbox. */
-  private deliver(from: string, msg: ConsensusMessage, how: { held: boolean; log: boolean }): void {
+  private deliver(
+    from: string,
+    msg: ConsensusMessage,
+    how: { held: boolean; log: boolean; encoded?: Uint8Array | undefined },
+  ): void {
     const machine = this.machine;
     if (!machine || msg.height !== this.height) return;
     if (msg.t === "vote") {
@@ -629,7 +634,7 @@ export class ConsensusService {
       }
       this.lastSeen.set(toHex(v.publicKey), this.now());
       if (!how.held && !this.remember(from, msg)) return;
-      if (how.log) this.walAppend(msg);
+      if (how.log) this.walAppend(msg, how.encoded);
       this.apply(
         machine,
         machine.onVote({
@@ -664,7 +669,7 @@ export class ConsensusService {
     }
     this.lastSeen.set(toHex(proposer.publicKey), this.now());
     if (!how.held && !this.remember(from, msg)) return;
-    if (how.log) this.walAppend(msg);
+    if (how.log) this.walAppend(msg, how.encoded);
     const id = toHex(hash);
     if (!this.values.has(id))
       this.values.set(id, {
@@ -714,12 +719,13 @@ export class ConsensusService {
     return true;
   }
 
-  private walAppend(msg: ConsensusMessage): void {
+  /** Logs a message; `encoded`, its bytes as received, saves encoding a proposal's block again. */
+  private walAppend(msg: ConsensusMessage, encoded?: Uint8Array): void {
     this.opts.wal?.append({
       type: "msg",
       height: msg.height,
       round: msg.round,
-      body: encodeConsensusMessage(msg),
+      body: encoded ?? encodeConsensusMessage(msg),
     });
   }
 

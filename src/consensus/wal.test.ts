@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import * as fc from "fast-check";
 import { FatalError, ZlError } from "../errors/index.js";
 import { crc32c, decodeWalRecord, encodeWalRecord, openWal, type WalOptions, type WalRecord } from "./wal.js";
 
@@ -100,6 +101,27 @@ function registerTests(): void {
       assert.equal(crc32c(text.encode("123456789")), 0xe3069283);
       assert.equal(crc32c(new Uint8Array(0)), 0);
       assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);
+      assert.equal(crc32c(new Uint8Array(32).fill(0xff)), 0x62a8ab43);
+      assert.equal(crc32c(Uint8Array.from({ length: 32 }, (_, i) => i)), 0x46dd794e);
+    });
+
+    test("CRC-32C by eight-byte slices equals the bit-by-bit definition, on any bytes and range", () => {
+      const bitwise = (b: Uint8Array, start: number, end: number): number => {
+        let c = 0xffffffff;
+        for (let i = start; i < end; i++) {
+          c ^= b[i]!;
+          for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+        }
+        return (c ^ 0xffffffff) >>> 0;
+      };
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), (b, x, y) => {
+          const start = b.length === 0 ? 0 : x % (b.length + 1);
+          const end = start + (b.length === 0 ? 0 : y % (b.length - start + 1));
+          assert.equal(crc32c(b, start, end), bitwise(b, start, end));
+        }),
+        { numRuns: 2000 },
+      );
     });
 
     test("records are canonical CBOR and round-trip; bad records are refused", () => {

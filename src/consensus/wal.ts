@@ -93,22 +93,47 @@ const HEADER_BYTES = 8;
 const SEGMENT_DIGITS = 6;
 
 // ---------------------------------------------------------------------------------------------
-// CRC-32C (Castagnoli), table-driven, reflected polynomial 0x82F63B78, init and xorout 0xFFFFFFFF.
+// CRC-32C (Castagnoli), reflected polynomial 0x82F63B78, init and xorout 0xFFFFFFFF.
 // Check value: crc32c("123456789") = 0xE3069283.
+//
+// Slicing by eight (Kounavis and Berry, "A Systematic Approach to Building High Performance
+// Software-based CRC Generators", 2005): table k holds the CRC of a byte followed by k zero
+// bytes, so eight bytes are folded in with eight lookups and no per-byte shift chain. A proposal
+// of a few megabytes is checksummed on a validator's main thread before its block is checked;
+// this is about three times the speed of one table.
 
-const CRC32C_TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
+const CRC32C_TABLES: Uint32Array = (() => {
+  const t = new Uint32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    table[n] = c >>> 0;
+    t[n] = c >>> 0;
   }
-  return table;
+  for (let k = 1; k < 8; k++)
+    for (let n = 0; n < 256; n++) {
+      const prev = t[(k - 1) * 256 + n]!;
+      t[k * 256 + n] = (prev >>> 8) ^ t[prev & 0xff]!;
+    }
+  return t;
 })();
 
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  const t = CRC32C_TABLES;
   let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = CRC32C_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const lo = c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+    c =
+      t[1792 + (lo & 0xff)]! ^
+      t[1536 + ((lo >>> 8) & 0xff)]! ^
+      t[1280 + ((lo >>> 16) & 0xff)]! ^
+      t[1024 + (lo >>> 24)]! ^
+      t[768 + bytes[i + 4]!]! ^
+      t[512 + bytes[i + 5]!]! ^
+      t[256 + bytes[i + 6]!]! ^
+      t[bytes[i + 7]!]!;
+  }
+  for (; i < end; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
