@@ -100,6 +100,7 @@ function registerTests(): void {
     test("CRC-32C check values", () => {
       assert.equal(crc32c(text.encode("123456789")), 0xe3069283);
       assert.equal(crc32c(new Uint8Array(0)), 0);
+      // RFC 3720 (iSCSI), appendix B.4: 32 zero bytes, 32 bytes of 0xff, bytes 0..31.
       assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);
       assert.equal(crc32c(new Uint8Array(32).fill(0xff)), 0x62a8ab43);
       assert.equal(crc32c(Uint8Array.from({ length: 32 }, (_, i) => i)), 0x46dd794e);
