@@ -357,14 +357,17 @@ export class ConsensusService {
     this.waiting = false;
     // A validator that signed at this height before a restart re-joins at once.
     const resuming = boot && this.opts.guard?.state?.height === this.height;
-    const previousStart = boot ? this.now() : this.heightStartedAt;
     this.startTimer = setTimeout(
       () => {
         this.startTimer = undefined;
         if (this.shouldStart()) this.startMachine();
         else this.waiting = true;
       },
-      resuming ? 0 : heightStartDelay(previousStart, this.now(), this.opts.blockIntervalMs),
+      resuming
+        ? 0
+        : boot
+          ? this.opts.blockIntervalMs
+          : heightStartDelay(this.heightStartedAt, this.now(), this.opts.blockIntervalMs),
     );
   }
 

@@ -22,6 +22,12 @@ const { values: opts } = parseArgs({
 });
 const keys = Number(opts.keys);
 const probes = Number(opts.probes);
+if (!Number.isSafeInteger(keys) || keys < 5000 || !Number.isSafeInteger(probes) || probes < 1) {
+  process.stderr.write(
+    "--keys takes a whole number of at least 5000 (blocks of 5000), --probes one of at least 1\n",
+  );
+  process.exit(2);
+}
 const stateKey = () => new TextEncoder().encode(`attest/${randomBytes(32).toString("hex")}`);
 
 const dir = mkdtempSync(join(tmpdir(), "zl-absent-"));

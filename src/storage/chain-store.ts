@@ -481,7 +481,7 @@ export class ChainStore {
     const cached = this.valueCache.get(ck);
     if (cached !== undefined) return cached ?? undefined;
     // A key never written (a new attestation's, looked up to refuse duplicates) ends here.
-    if (this.stateKeysComplete && !this.stateKeys.mightContain(k)) {
+    if (!this.mayHoldStateKey(k)) {
       this.absentByFilter++;
       return undefined;
     }
