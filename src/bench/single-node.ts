@@ -23,7 +23,7 @@ import { subscribeBlocks } from "../sdk/events.js";
 import { Signer } from "../sdk/signer.js";
 import { cpuMeter } from "./cpu.js";
 import { enrolTxs, initBenchHome, submitUntilAccepted, waitCommitted } from "./load.js";
-import { spawnNode } from "./spawn-node.js";
+import { spawnNodes } from "./spawn-node.js";
 
 export interface BenchOptions {
   suite: SuiteId;
@@ -219,7 +219,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     homes = m.nodes.map((n) => n.home);
   }
   const paths = homePaths(homes[0]!);
-  const procs = await Promise.all(homes.map((h) => spawnNode(h)));
+  const procs = await spawnNodes(homes);
   const node = procs[0]!;
   try {
     // Load goes to every node in turn, as clients of different departments would send it.

@@ -1,4 +1,4 @@
-/** Starts a node as a separate OS process and waits until its API answers (benchmarks, fault tests). */
+/** Starts nodes as separate OS processes and waits until their APIs answer (benchmarks, fault tests). */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,29 @@ export interface NodeProcess {
   api: string;
   /** Resolves with the exit code (or signal) when the process ends. */
   exited: Promise<number | string>;
+}
+
+/**
+ * Finds the API address in what `zl start --json` prints: a JSON document, on one line or over
+ * several. Lines before it that are not JSON (Node's warnings, or V8 tracing asked for through
+ * ZL_NODE_ARGS) are skipped rather than read as the start of the document.
+ */
+export class StartupReader {
+  private buffer = "";
+
+  /** The API address once the document is complete, otherwise undefined. */
+  push(line: string): string | undefined {
+    if (this.buffer === "" && !line.startsWith("{")) return undefined;
+    this.buffer += line;
+    let info: { api?: unknown };
+    try {
+      info = JSON.parse(this.buffer) as { api?: unknown };
+    } catch {
+      return undefined; // the document spans several lines; keep reading
+    }
+    this.buffer = "";
+    return typeof info.api === "string" ? info.api : undefined;
+  }
 }
 
 export function spawnNode(home: string, timeoutMs = 30_000): Promise<NodeProcess> {
@@ -31,24 +54,31 @@ export function spawnNode(home: string, timeoutMs = 30_000): Promise<NodeProcess
       child.kill("SIGKILL");
       reject(new Error(`node at ${home} did not start within ${timeoutMs} ms: ${stderr}`));
     }, timeoutMs);
-    let buffer = "";
+    const startup = new StartupReader();
     const lines = createInterface({ input: child.stdout! });
     lines.on("line", (line) => {
-      buffer += line;
-      try {
-        const info = JSON.parse(buffer) as { api?: string };
-        buffer = "";
-        if (info.api) {
-          clearTimeout(timer);
-          resolve({ child, api: info.api, exited });
-        }
-      } catch {
-        // the JSON document spans several lines; keep reading
-      }
+      const api = startup.push(line);
+      if (api === undefined) return;
+      clearTimeout(timer);
+      resolve({ child, api, exited });
     });
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`node at ${home} exited (${code}) before starting: ${stderr}`));
     });
   });
+}
+
+/**
+ * Starts a node for each home, all at once. If any fails to start, the others are stopped (and
+ * waited for) before the first failure is thrown: a failed start leaves no node running.
+ */
+export async function spawnNodes(homes: readonly string[], timeoutMs?: number): Promise<NodeProcess[]> {
+  const settled = await Promise.allSettled(homes.map((h) => spawnNode(h, timeoutMs)));
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failure === undefined) return settled.map((s) => (s as PromiseFulfilledResult<NodeProcess>).value);
+  const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  for (const p of started) p.child.kill("SIGTERM");
+  await Promise.all(started.map((p) => p.exited));
+  throw failure.reason;
 }

@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { enrolTxs } from "../bench/load.js";
-import { type NodeProcess, spawnNode } from "../bench/spawn-node.js";
+import { type NodeProcess, spawnNode, spawnNodes } from "../bench/spawn-node.js";
 import { initTestnet } from "../cli/testnet.js";
 import { getSuite } from "../crypto/index.js";
 import type { SuiteId } from "../crypto/suite.js";
@@ -257,7 +257,7 @@ for (const suiteId of suites)
       let load: Load | undefined;
 
       try {
-        const started = await Promise.all(homes.map((h) => spawnNode(h)));
+        const started = await spawnNodes(homes);
         started.forEach((p, i) => {
           procs[i] = p;
         });
