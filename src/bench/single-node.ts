@@ -23,7 +23,7 @@ import { subscribeBlocks } from "../sdk/events.js";
 import { Signer } from "../sdk/signer.js";
 import { cpuMeter } from "./cpu.js";
 import { enrolTxs, initBenchHome, submitUntilAccepted, waitCommitted } from "./load.js";
-import { spawnNodes } from "./spawn-node.js";
+import { type NodeProcess, spawnNodes } from "./spawn-node.js";
 
 export interface BenchOptions {
   suite: SuiteId;
@@ -219,7 +219,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     homes = m.nodes.map((n) => n.home);
   }
   const paths = homePaths(homes[0]!);
-  const procs = await spawnNodes(homes);
+  const releaseHome = () => {
+    if (process.env.ZL_BENCH_KEEP === "1") log(`kept ${home}`);
+    else rmSync(home, { recursive: true, force: true });
+  };
+  let procs: NodeProcess[];
+  try {
+    procs = await spawnNodes(homes);
+  } catch (err: unknown) {
+    releaseHome(); // spawnNodes left no node running
+    throw err;
+  }
   const node = procs[0]!;
   try {
     // Load goes to every node in turn, as clients of different departments would send it.
@@ -308,7 +318,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   } finally {
     for (const p of procs) p.child.kill("SIGTERM");
     await Promise.all(procs.map((p) => p.exited));
-    if (process.env.ZL_BENCH_KEEP === "1") log(`kept ${home}`);
-    else rmSync(home, { recursive: true, force: true });
+    releaseHome();
   }
 }

@@ -52,7 +52,11 @@ describe("spawnNodes", () => {
     const good = join(dir, "good");
     initBenchHome(good, "intl", {});
     const missing = join(dir, "missing");
-    await assert.rejects(spawnNodes([good, missing]), /node at .*missing exited/);
+    await assert.rejects(spawnNodes([good, missing]), (err: { code?: string; message: string }) => {
+      assert.equal(err.code, "NODE_START_FAILED");
+      assert.match(err.message, /node at .*missing exited/);
+      return true;
+    });
     // The node on `good` holds its database's lock while it runs: starting another on the same
     // home succeeds only if the first one is gone.
     const again = await spawnNode(good);

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { FatalError } from "../errors/index.js";
 
 export const ZL_BIN = fileURLToPath(new URL("../../bin/zl.js", import.meta.url));
 
@@ -52,7 +53,12 @@ export function spawnNode(home: string, timeoutMs = 30_000): Promise<NodeProcess
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`node at ${home} did not start within ${timeoutMs} ms: ${stderr}`));
+      reject(
+        new FatalError(
+          "NODE_START_TIMEOUT",
+          `node at ${home} did not start within ${timeoutMs} ms: ${stderr}`,
+        ),
+      );
     }, timeoutMs);
     const startup = new StartupReader();
     const lines = createInterface({ input: child.stdout! });
@@ -64,7 +70,12 @@ export function spawnNode(home: string, timeoutMs = 30_000): Promise<NodeProcess
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`node at ${home} exited (${code}) before starting: ${stderr}`));
+      reject(
+        new FatalError(
+          "NODE_START_FAILED",
+          `node at ${home} exited (${code}) before starting: ${stderr.trim()}`,
+        ),
+      );
     });
   });
 }
