@@ -84,7 +84,10 @@ export async function runLicenseBench(o: LicenseBenchOptions): Promise<LicenseBe
   const home = mkdtempSync(join(tmpdir(), `zl-bench-lic-${o.suite}-`));
   initBenchHome(home, o.suite, { logLevel: "warn", logFile: join(home, "node.log") });
   const paths = homePaths(home);
-  const node = await spawnNode(home);
+  const node = await spawnNode(home).catch((err: unknown) => {
+    rmSync(home, { recursive: true, force: true });
+    throw err;
+  });
   try {
     const client = new ZlClient(node.api);
     const g = await client.trustedGenesis();
