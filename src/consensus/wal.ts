@@ -124,13 +124,13 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number
   for (; i + 8 <= end; i += 8) {
     const lo = c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
     c =
-      t[1792 + (lo & 0xff)]! ^
-      t[1536 + ((lo >>> 8) & 0xff)]! ^
-      t[1280 + ((lo >>> 16) & 0xff)]! ^
-      t[1024 + (lo >>> 24)]! ^
-      t[768 + bytes[i + 4]!]! ^
-      t[512 + bytes[i + 5]!]! ^
-      t[256 + bytes[i + 6]!]! ^
+      t[7 * 256 + (lo & 0xff)]! ^
+      t[6 * 256 + ((lo >>> 8) & 0xff)]! ^
+      t[5 * 256 + ((lo >>> 16) & 0xff)]! ^
+      t[4 * 256 + (lo >>> 24)]! ^
+      t[3 * 256 + bytes[i + 4]!]! ^
+      t[2 * 256 + bytes[i + 5]!]! ^
+      t[1 * 256 + bytes[i + 6]!]! ^
       t[bytes[i + 7]!]!;
   }
   for (; i < end; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
