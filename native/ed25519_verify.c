@@ -6,7 +6,7 @@
  * enrolled keys. A key handle holds a table of multiples of -A, so [h](-A) costs 64 additions of
  * precomputed points instead of ~250 doublings; [s]B uses the same kind of table for the base
  * point, and both share four doublings. A handle costs about two verifications to build and
- * 30 KiB to keep; the JS side (crypto/ed25519-native.ts) gives one only to keys seen often and
+ * 32 KiB to keep; the JS side (crypto/ed25519-native.ts) gives one only to keys seen often and
  * verifies the rest with libsodium.
  *
  * The acceptance rule is libsodium's (docs/protocol.md, "Signatures"), so both paths accept
@@ -19,9 +19,10 @@
  *   - the encoding of [S]B - [k]A equals R byte for byte, k = SHA-512(R || A || M) mod L
  *     (the cofactorless equation; a non-canonical R can never be equal).
  *
- * Arithmetic: GF(2^255 - 19) in five 51-bit limbs with 128-bit products; points in extended
- * twisted Edwards coordinates with the unified formulas of Hisil, Wong, Carter and Dawson,
- * "Twisted Edwards curves revisited" (2008), which are complete on this curve. The curve
+ * Arithmetic: GF(2^255 - 19) in five 51-bit limbs with 128-bit products, sums and differences
+ * left uncarried within the bounds set out at the field's code; points in extended twisted
+ * Edwards coordinates with the unified formulas of Hisil, Wong, Carter and Dawson, "Twisted
+ * Edwards curves revisited" (2008), which are complete on this curve. The curve
  * constants (d, sqrt(-1), B) are derived at load from their definitions in RFC 8032 §5.1, not
  * written out. Nothing here is secret: verification is variable-time, as in every verifier.
  * SHA-512 and the reduction mod L use OpenSSL (the one inside the node binary). It needs a
@@ -34,6 +35,10 @@
  *   keyHandle(publicKey: Uint8Array(32)) -> KeyHandle | null
  *   verify(key: KeyHandle, message: Uint8Array, signature: Uint8Array(64)) -> boolean, or throws
  *     ZL_ED25519_INTERNAL if it could not compute an answer (then verify with libsodium)
+ *   verifyBatch(keys: KeyHandle[], messages: Uint8Array[], signatures: Uint8Array[], out: Uint8Array)
+ *     -> out[i] = 1 or 0, verify's answer for item i (0 where verify would return false for an
+ *     argument); throws ZL_ED25519_INTERNAL as verify does, and ZL_ED25519_ARGUMENTS if the
+ *     arrays differ in length or out is shorter. Blocks of up to 64 share one field inversion.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA512_Init/Update/Final: present in all 3.x */
 #define NAPI_VERSION 8
@@ -53,8 +58,15 @@ typedef uint64_t u64;
 typedef unsigned __int128 u128;
 
 /* ---------------------------------------------------------------------------------------------
- * The field GF(p), p = 2^255 - 19. An element is sum v[i] * 2^(51 i); every function leaves its
- * result with limbs below 2^51 + 2^13, which keeps all products inside 128 bits.
+ * The field GF(p), p = 2^255 - 19. An element is sum v[i] * 2^(51 i), with limbs of two sizes:
+ *   tight: every limb below 2^51 + 2^17, as fe_mul, fe_sq, fe_frombytes and fe_set_small leave it;
+ *   loose: every limb below 2^54, what fe_mul, fe_sq and fe_tobytes accept.
+ * fe_add and fe_sub do not carry, which saves a serial chain of shifts in every point operation:
+ * the sum of two tight elements is below 2^52 + 2^18, of a tight and such a sum below 2^53; fe_sub
+ * adds 4p (limbs 2^53 - 76 and 2^53 - 4), so it needs g at most that, as a tight element or a sum
+ * of two is, and gives f + 2^53, loose when f is tight or such a sum. The point formulas below
+ * note where a value is a sum of sums; the largest is F in p3_dbl, below 2^53.81.
+ * With loose inputs each of the five sums of products in fe_mul is below 77 * 2^108 < 2^114.3.
  */
 typedef struct {
   u64 v[5];
@@ -76,16 +88,15 @@ static void fe_set_small(fe *h, u64 x) {
   h->v[1] = h->v[2] = h->v[3] = h->v[4] = 0;
 }
 
+/* Not carried: see the bounds above. */
 static void fe_add(fe *h, const fe *f, const fe *g) {
   for (int i = 0; i < 5; i++) h->v[i] = f->v[i] + g->v[i];
-  fe_carry(h);
 }
 
-/* f - g as f + 4p - g: every limb of 4p is above any limb of a carried element. */
+/* f - g as f + 4p - g, not carried; g's limbs must be at most 4p's (see the bounds above). */
 static void fe_sub(fe *h, const fe *f, const fe *g) {
   h->v[0] = f->v[0] + ((((u64)1) << 53) - 76) - g->v[0];
   for (int i = 1; i < 5; i++) h->v[i] = f->v[i] + ((((u64)1) << 53) - 4) - g->v[i];
-  fe_carry(h);
 }
 
 static void fe_neg(fe *h, const fe *f) {
@@ -104,12 +115,11 @@ static void fe_reduce_wide(fe *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
   u64 h2 = (u64)r2 & MASK51;
   r4 += (u64)(r3 >> 51);
   u64 h3 = (u64)r3 & MASK51;
-  c = (u64)(r4 >> 51);
+  c = (u64)(r4 >> 51); /* below 2^64, but 19 c may not be */
   u64 h4 = (u64)r4 & MASK51;
-  h0 += 19 * c;
-  c = h0 >> 51;
-  h0 &= MASK51;
-  h1 += c;
+  u128 t = (u128)c * 19 + h0;
+  h0 = (u64)t & MASK51;
+  h1 += (u64)(t >> 51); /* below 2^17 */
   h->v[0] = h0;
   h->v[1] = h1;
   h->v[2] = h2;
@@ -262,9 +272,11 @@ typedef struct {
   fe E, F, G, H; /* the "completed" result of an addition: X = E F, Y = G H, Z = F G, T = E H */
 } ge_p1p1;
 
+/* Only table entries have this type. 120 bytes, aligned to 64 and so padded to 128: an entry
+ * then spans two cache lines, never three (about 3 % faster with 800 keys' tables in turn). */
 typedef struct {
   fe ypx, ymx, xy2d; /* an affine point prepared for mixed addition: y + x, y - x, 2 d x y */
-} ge_niels;
+} __attribute__((aligned(64))) ge_niels;
 
 typedef struct {
   fe YpX, YmX, Z, T2d; /* a projective point prepared for addition */
@@ -302,7 +314,7 @@ static void p3_dbl(ge_p1p1 *r, const ge_p3 *p) {
   fe_add(&r->H, &A, &B); /* -H of the paper; E, G, F below are negated too, so products agree */
   fe_sub(&r->E, &r->H, &s);
   fe_sub(&r->G, &A, &B);
-  fe_add(&r->F, &C, &r->G);
+  fe_add(&r->F, &C, &r->G); /* a sum and a difference: below 2^53.81, the largest loose value */
 }
 
 /* P + q (sign > 0) or P - q (sign < 0) for a prepared affine q (madd-2008-hwcd-2, a = -1). */
@@ -359,6 +371,7 @@ static int point_from_y(ge_p3 *r, const fe *y, int sign) {
   fe_sq(&u, y);
   fe_mul(&v, &u, &D);
   fe_sub(&u, &u, &one); /* u = y^2 - 1 */
+  fe_carry(&u);          /* tight: it is subtracted below */
   fe_add(&v, &v, &one); /* v = d y^2 + 1 */
   fe_sq(&v3, &v);
   fe_mul(&v3, &v3, &v); /* v^3 */
@@ -448,6 +461,12 @@ static int normalize_batch(ge_niels *out, const ge_p3 *in, int n) {
   return 1;
 }
 
+/* Memory for a table or what holds one, aligned for its entries; freed with free(). */
+static void *aligned_new(size_t size) {
+  void *p = NULL;
+  return posix_memalign(&p, _Alignof(ge_niels), size) == 0 ? p : NULL;
+}
+
 /* T->m[j][k] = (k + 1) 256^j P. */
 static int build_table(ge_table *T, const ge_p3 *P) {
   ge_p3 *pts = (ge_p3 *)malloc(sizeof(ge_p3) * 256);
@@ -509,7 +528,6 @@ static void prefetch_entry(const ge_table *T, int j, int digit) {
   const char *p = (const char *)&T->m[j][(digit > 0 ? digit : -digit) - 1];
   __builtin_prefetch(p);
   __builtin_prefetch(p + 64);
-  __builtin_prefetch(p + sizeof(ge_niels) - 1);
 }
 
 /* [a] P + [b] Q from tables of P and Q: odd digits, times 16, then even digits. */
@@ -538,15 +556,6 @@ static void double_fixed_mul(ge_p3 *R, const ge_table *TP, const unsigned char a
     add_digit(R, TP, i % 32, ea[order[i]]);
     add_digit(R, TQ, i % 32, eb[order[i]]);
   }
-}
-
-static void p3_tobytes(unsigned char s[32], const ge_p3 *p) {
-  fe zinv, x, y;
-  fe_invert(&zinv, &p->Z);
-  fe_mul(&x, &p->X, &zinv);
-  fe_mul(&y, &p->Y, &zinv);
-  fe_tobytes(s, &y);
-  s[31] ^= (unsigned char)(fe_is_negative(&x) << 7);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -582,7 +591,7 @@ static void init_constants(void) {
   fe_invert(&b, &b);
   fe_mul(&a, &a, &b);
   if (!point_from_y(&B, &a, 0)) return;
-  BASE_TABLE = (ge_table *)malloc(sizeof(ge_table));
+  BASE_TABLE = (ge_table *)aligned_new(sizeof(ge_table));
   if (BASE_TABLE == NULL || !build_table(BASE_TABLE, &B)) return;
   /* L = 2^252 + 27742317777372353535851937790883648493 */
   BIGNUM *L = BN_new(), *c = NULL;
@@ -649,7 +658,7 @@ static zl_key *key_new(const unsigned char pk[32]) {
   if (!point_from_y(&A, &y, pk[31] >> 7)) return NULL;
   fe_neg(&A.X, &A.X);
   fe_neg(&A.T, &A.T);
-  zl_key *k = (zl_key *)malloc(sizeof(zl_key));
+  zl_key *k = (zl_key *)aligned_new(sizeof(zl_key));
   if (k == NULL) return NULL;
   memcpy(k->pk, pk, 32);
   if (!build_table(&k->table, &A)) {
@@ -659,24 +668,101 @@ static zl_key *key_new(const unsigned char pk[32]) {
   return k;
 }
 
-/* 1 valid, 0 invalid, -1 could not tell (OpenSSL's big numbers failed: out of memory). */
-static int verify_with_key(zl_state *st, const zl_key *key, const unsigned char *m, size_t mlen,
-                           const unsigned char sig[64]) {
-  if (!scalar_is_canonical(sig + 32) || has_small_order(sig)) return 0;
-  unsigned char h[64], k[32], check[32];
+/* k = SHA-512(R || A || M) mod L, little-endian; 0 if OpenSSL's big numbers failed (out of memory). */
+static int challenge(zl_state *st, unsigned char k[32], const unsigned char R[32], const unsigned char A[32],
+                     const unsigned char *m, size_t mlen) {
+  unsigned char h[64];
   SHA512_CTX hs;
   SHA512_Init(&hs);
-  SHA512_Update(&hs, sig, 32);
-  SHA512_Update(&hs, key->pk, 32);
+  SHA512_Update(&hs, R, 32);
+  SHA512_Update(&hs, A, 32);
   SHA512_Update(&hs, m, mlen);
   SHA512_Final(h, &hs);
-  if (BN_lebin2bn(h, 64, st->h) == NULL || BN_nnmod(st->k, st->h, st->L, st->ctx) != 1 ||
-      BN_bn2lebinpad(st->k, k, 32) != 32)
-    return -1;
-  ge_p3 R;
-  double_fixed_mul(&R, BASE_TABLE, sig + 32, &key->table, k);
-  p3_tobytes(check, &R);
-  return memcmp(check, sig, 32) == 0;
+  return BN_lebin2bn(h, 64, st->h) != NULL && BN_nnmod(st->k, st->h, st->L, st->ctx) == 1 &&
+         BN_bn2lebinpad(st->k, k, 32) == 32;
+}
+
+/* The encoding of the point P given 1/Z. */
+static void p3_tobytes_zinv(unsigned char s[32], const ge_p3 *p, const fe *zinv) {
+  fe x, y;
+  fe_mul(&x, &p->X, zinv);
+  fe_mul(&y, &p->Y, zinv);
+  fe_tobytes(s, &y);
+  s[31] ^= (unsigned char)(fe_is_negative(&x) << 7);
+}
+
+/* Signatures verified together, sharing one field inversion. */
+#define BLOCK_MAX 64
+
+/*
+ * The hot path is compiled twice, for x86-64-v3 (mulx, which leaves the flags alone, takes about a
+ * fifth off a verification on the machines measured) and for the baseline; the loader picks the
+ * copy the CPU can run (GCC function multiversioning). `flatten` inlines the field and point
+ * arithmetic into each copy, so the whole path is compiled for its target.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define ZL_HOT_PATH __attribute__((flatten, target_clones("arch=x86-64-v3", "default")))
+#else
+#define ZL_HOT_PATH __attribute__((flatten))
+#endif
+
+/*
+ * Verifies n <= BLOCK_MAX signatures: out[i] = 1 if signature i (64 bytes) is valid for message i
+ * under keys[i], else 0. Returns 0, or -1 if OpenSSL's big numbers failed (no answer then).
+ *
+ * Each check computes R' = [S]B - [k]A in projective coordinates; turning R' into its encoding
+ * needs 1/Z, and the block's inverses come from one inversion (Montgomery's trick: invert the
+ * product of all Z, then peel each factor off with two multiplications), which saves about a
+ * fifth of a verification. The answers are those of verifying each signature alone.
+ */
+ZL_HOT_PATH static int verify_block(zl_state *st, zl_key *const *keys, const unsigned char *const *msgs,
+                                    const size_t *lens, const unsigned char *const *sigs, int n,
+                                    unsigned char *out) {
+  ge_p3 R[BLOCK_MAX];
+  fe prefix[BLOCK_MAX]; /* prefix[j] = Z_0 Z_1 ... Z_j over the checks still open */
+  int open[BLOCK_MAX];
+  int count = 0;
+  for (int i = 0; i < n; i++) {
+    const unsigned char *sig = sigs[i];
+    out[i] = 0;
+    if (!scalar_is_canonical(sig + 32) || has_small_order(sig)) continue;
+    unsigned char k[32];
+    if (!challenge(st, k, sig, keys[i]->pk, msgs[i], lens[i])) return -1;
+    ge_p3 point; /* a local rather than R[count]: measured about 5 % faster */
+    double_fixed_mul(&point, BASE_TABLE, sig + 32, &keys[i]->table, k);
+    R[count] = point;
+    if (count == 0)
+      prefix[0] = R[0].Z;
+    else
+      fe_mul(&prefix[count], &prefix[count - 1], &R[count].Z);
+    open[count++] = i;
+  }
+  if (count == 0) return 0;
+  unsigned char check[32];
+  if (fe_is_zero(&prefix[count - 1])) {
+    /* Some Z is 0, which the complete formulas never give for points of the curve: each alone. */
+    for (int j = 0; j < count; j++) {
+      fe zinv;
+      fe_invert(&zinv, &R[j].Z);
+      p3_tobytes_zinv(check, &R[j], &zinv);
+      out[open[j]] = memcmp(check, sigs[open[j]], 32) == 0;
+    }
+    return 0;
+  }
+  fe inv; /* 1 / (Z_0 ... Z_j) as j goes down */
+  fe_invert(&inv, &prefix[count - 1]);
+  for (int j = count - 1; j >= 0; j--) {
+    fe zinv;
+    if (j > 0) {
+      fe_mul(&zinv, &inv, &prefix[j - 1]);
+      fe_mul(&inv, &inv, &R[j].Z);
+    } else {
+      zinv = inv;
+    }
+    p3_tobytes_zinv(check, &R[j], &zinv);
+    out[open[j]] = memcmp(check, sigs[open[j]], 32) == 0;
+  }
+  return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -705,13 +791,66 @@ static napi_value js_verify(napi_env env, napi_callback_info info) {
   if (st == NULL || key == NULL || !zl_get_bytes(env, argv[1], &m, &mlen) || !zl_get_bytes(env, argv[2], &sig, &sig_len) ||
       sig_len != 64)
     return zl_make_bool(env, 0);
-  int ok = verify_with_key(st, key, m, mlen, sig);
-  if (ok < 0) {
+  unsigned char ok;
+  if (verify_block(st, &key, &m, &mlen, &sig, 1, &ok) < 0) {
     /* Not an answer: the caller verifies with libsodium instead. */
     napi_throw_error(env, "ZL_ED25519_INTERNAL", "zl_ed25519: reduction mod L failed");
     return NULL;
   }
   return zl_make_bool(env, ok);
+}
+
+/* verifyBatch(keys, messages, signatures, out): out[i] = 1 or 0 for each item, where an item
+ * that verify() would answer false for its arguments' types or lengths gets 0. */
+static napi_value js_verify_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) goto bad_arguments;
+  zl_state *st = get_state(env);
+  uint32_t n = 0, n_msgs = 0, n_sigs = 0;
+  unsigned char *out;
+  size_t out_len;
+  if (st == NULL || napi_get_array_length(env, argv[0], &n) != napi_ok ||
+      napi_get_array_length(env, argv[1], &n_msgs) != napi_ok ||
+      napi_get_array_length(env, argv[2], &n_sigs) != napi_ok || n_msgs != n || n_sigs != n ||
+      !zl_get_bytes(env, argv[3], (const unsigned char **)&out, &out_len) || out_len < n)
+    goto bad_arguments;
+  zl_key *keys[BLOCK_MAX];
+  const unsigned char *msgs[BLOCK_MAX], *sigs[BLOCK_MAX];
+  size_t lens[BLOCK_MAX];
+  unsigned char ok[BLOCK_MAX];
+  int at[BLOCK_MAX]; /* index in the batch of each item of the block */
+  int count = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value key_v, msg_v, sig_v;
+    size_t sig_len;
+    out[i] = 0;
+    if (napi_get_element(env, argv[0], i, &key_v) != napi_ok || napi_get_element(env, argv[1], i, &msg_v) != napi_ok ||
+        napi_get_element(env, argv[2], i, &sig_v) != napi_ok)
+      goto bad_arguments;
+    keys[count] = get_key(env, key_v);
+    if (keys[count] == NULL || !zl_get_bytes(env, msg_v, &msgs[count], &lens[count]) ||
+        !zl_get_bytes(env, sig_v, &sigs[count], &sig_len) || sig_len != 64)
+      continue;
+    at[count++] = (int)i;
+    if (count == BLOCK_MAX) {
+      if (verify_block(st, keys, msgs, lens, sigs, count, ok) < 0) goto internal;
+      for (int j = 0; j < count; j++) out[at[j]] = ok[j];
+      count = 0;
+    }
+  }
+  if (count > 0) {
+    if (verify_block(st, keys, msgs, lens, sigs, count, ok) < 0) goto internal;
+    for (int j = 0; j < count; j++) out[at[j]] = ok[j];
+  }
+  return NULL;
+bad_arguments:
+  napi_throw_type_error(env, "ZL_ED25519_ARGUMENTS",
+                        "zl_ed25519: verifyBatch(keys[], messages[], signatures[], out) with arrays of one length");
+  return NULL;
+internal:
+  napi_throw_error(env, "ZL_ED25519_INTERNAL", "zl_ed25519: reduction mod L failed");
+  return NULL;
 }
 
 static void finalize_key(napi_env env, void *data, void *hint) {
@@ -757,6 +896,7 @@ NAPI_MODULE_INIT() {
   }
   napi_property_descriptor props[] = {
       {"verify", NULL, js_verify, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"verifyBatch", NULL, js_verify_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"keyHandle", NULL, js_key_handle, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -93,12 +93,23 @@ const SMALL_ORDER: Uint8Array[] = [0n, 1n, P - 1n, ...ORDER_8_Y, P, P + 1n].flat
 
 const keys = Array.from({ length: 8 }, () => intl.generateKeyPair());
 
+interface Case {
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+  expected: boolean;
+}
+
+/** Every case `agree` has seen, for the batch tests at the end of this file. */
+const cases: Case[] = [];
+
 function agree(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   const a = need();
   const expected = libsodium(publicKey, message, signature);
   const handle = a.keyHandle(publicKey);
   const got = handle === null ? false : a.verify(handle, message, signature);
   assert.equal(got, expected, `native and libsodium differ on key ${Buffer.from(publicKey).toString("hex")}`);
+  cases.push({ publicKey, message, signature, expected });
   return got;
 }
 
@@ -335,4 +346,120 @@ test("hot keys verify the same in the worker pool as on the calling thread", { s
   } finally {
     await pool.close();
   }
+});
+
+/** A deterministic shuffle (xorshift), so a failing order can be replayed. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = items.slice();
+  let x = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const j = (x >>> 0) % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+test("verifyBatch answers every case above as libsodium does, in batches of any size and order", {
+  skip,
+}, () => {
+  const a = need();
+  // The cases above are mostly refusals: add valid signatures, so blocks mix both.
+  const all: Case[] = [...cases];
+  for (let i = 0; i < 400; i++) {
+    const kp = keys[i % keys.length]!;
+    const message = randomBytes(i % 300);
+    const signature = intl.sign(kp.privateKey, message);
+    all.push({
+      publicKey: kp.publicKey,
+      message,
+      signature,
+      expected: libsodium(kp.publicKey, message, signature),
+    });
+  }
+  const accepted = all.filter((c) => c.expected).length;
+  assert.ok(accepted >= 300 && all.length - accepted >= 300, `${accepted} of ${all.length} valid`);
+  // Keys without a handle are passed as null: the addon answers 0 for them, as libsodium does.
+  const handles = new Map<string, unknown>();
+  const handleOf = (pk: Uint8Array): unknown => {
+    const hex = Buffer.from(pk).toString("hex");
+    if (!handles.has(hex)) handles.set(hex, a.keyHandle(pk));
+    return handles.get(hex);
+  };
+  for (const [seed, size] of [
+    [1, 1],
+    [2, 63],
+    [3, 64],
+    [4, 65],
+    [5, 200],
+    [6, all.length],
+  ] as const) {
+    const order = shuffled(all, seed);
+    for (let start = 0; start < order.length; start += size) {
+      const batch = order.slice(start, start + size);
+      const out = new Uint8Array(batch.length).fill(7);
+      a.verifyBatch(
+        batch.map((c) => handleOf(c.publicKey)) as never,
+        batch.map((c) => c.message),
+        batch.map((c) => c.signature),
+        out,
+      );
+      const expected = batch.map((c) => (c.expected ? 1 : 0));
+      assert.deepEqual([...out], expected, `seed ${seed}, size ${size}, from item ${start}`);
+    }
+  }
+});
+
+test("verifyBatch: a signature of the wrong length is 0 and leaves its neighbours' answers alone", {
+  skip,
+}, () => {
+  const a = need();
+  const kp = keys[5]!;
+  const handle = a.keyHandle(kp.publicKey)!;
+  const msgs = Array.from({ length: 70 }, (_, i) => randomBytes(i));
+  const sigs = msgs.map((m, i) => {
+    const sig = intl.sign(kp.privateKey, m);
+    return i % 9 === 4 ? sig.subarray(0, 63) : i % 9 === 5 ? Uint8Array.of(...sig, 0) : sig;
+  });
+  const out = new Uint8Array(70);
+  a.verifyBatch(Array(70).fill(handle), msgs, sigs, out);
+  assert.deepEqual(
+    [...out],
+    msgs.map((_, i) => (i % 9 === 4 || i % 9 === 5 ? 0 : 1)),
+  );
+  assert.throws(() => a.verifyBatch([handle], msgs, sigs, out), /ZL_ED25519_ARGUMENTS|one length/);
+  assert.throws(() => a.verifyBatch([handle], [msgs[0]!], [sigs[0]!], new Uint8Array(0)), /one length/);
+});
+
+test("HotKeyVerifier.verifyMany and the suite's verifyMany answer as verify does, malformed items too", {
+  skip,
+}, () => {
+  const v = new HotKeyVerifier(need(), libsodium, { hotThreshold: 2, maxTables: 3 });
+  const items = shuffled(cases, 9).slice(0, 300);
+  // Keys turn hot part-way: the first calls go to libsodium, later ones to the batch.
+  for (const size of [5, 50, 300]) {
+    const out = new Uint8Array(size);
+    v.verifyMany(items.slice(0, size), out);
+    const expected = items.slice(0, size).map((c) => (c.expected ? 1 : 0));
+    assert.deepEqual([...out], expected, `size ${size}`);
+  }
+  assert.ok(v.tableCount > 0, "some keys verified through the batch");
+  const kp = keys[6]!;
+  const message = randomBytes(30);
+  const signature = intl.sign(kp.privateKey, message);
+  const malformed = [
+    { publicKey: kp.publicKey, message, signature },
+    { publicKey: kp.publicKey.subarray(1), message, signature },
+    { publicKey: kp.publicKey, message, signature: Uint8Array.of(...signature, 0) },
+    { publicKey: kp.publicKey, message: "text" as unknown as Uint8Array, signature },
+    { publicKey: null as unknown as Uint8Array, message, signature },
+    ...items.slice(0, 40),
+  ];
+  const out = new Uint8Array(malformed.length);
+  intl.verifyMany!(malformed, out);
+  const oneByOne = malformed.map((it) => (intl.verify(it.publicKey, it.message, it.signature) ? 1 : 0));
+  assert.deepEqual([...out], oneByOne);
+  assert.deepEqual([...out.subarray(0, 5)], [1, 0, 0, 0, 0]);
 });

@@ -18,7 +18,7 @@ import {
   ed25519PublicKeyToPem,
 } from "./keys.js";
 import { aesGcmOpen, aesGcmSeal } from "./sm4.js";
-import type { CryptoSuite, KeyPair } from "./suite.js";
+import type { CryptoSuite, KeyPair, SignatureItem } from "./suite.js";
 
 /**
  * Private KeyObjects, keyed by the identity of the caller's key array (a Signer keeps one), so
@@ -76,6 +76,17 @@ function rawPublicFromObject(obj: KeyObject): Uint8Array {
   return new Uint8Array(der.subarray(der.length - 32));
 }
 
+/** Types and lengths the addon and libsodium both take (libsodium would read a longer array's prefix). */
+function isWellFormed(publicKey: unknown, message: unknown, signature: unknown): boolean {
+  return (
+    publicKey instanceof Uint8Array &&
+    publicKey.length === 32 &&
+    signature instanceof Uint8Array &&
+    signature.length === 64 &&
+    message instanceof Uint8Array
+  );
+}
+
 export const intlSuite: CryptoSuite = Object.freeze({
   id: "intl" as const,
   hashLength: 32,
@@ -103,14 +114,42 @@ export const intlSuite: CryptoSuite = Object.freeze({
     // Outside the try: a missing library is not a bad signature.
     const verifyDetached = ed25519Verifier();
     try {
-      if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
-      if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
-      if (!(message instanceof Uint8Array)) return false;
+      if (!isWellFormed(publicKey, message, signature)) return false;
       if (hotKeys !== undefined) return hotKeys.verify(publicKey, message, signature);
       return verifyDetached(signature, message, publicKey);
     } catch {
       return false;
     }
+  },
+  verifyMany(items: readonly SignatureItem[], out: Uint8Array): void {
+    ed25519Verifier(); // outside the try, as in verify
+    if (hotKeys === undefined) {
+      for (let i = 0; i < items.length; i++) {
+        const it = items[i] as SignatureItem;
+        out[i] = intlSuite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
+      }
+      return;
+    }
+    const wellFormed: SignatureItem[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i] as SignatureItem;
+      out[i] = 0;
+      if (isWellFormed(it.publicKey, it.message, it.signature)) {
+        wellFormed.push(it);
+        at.push(i);
+      }
+    }
+    const answers = wellFormed.length === items.length ? out : new Uint8Array(wellFormed.length);
+    try {
+      hotKeys.verifyMany(wellFormed, answers);
+    } catch {
+      for (let j = 0; j < wellFormed.length; j++) {
+        const it = wellFormed[j] as SignatureItem;
+        answers[j] = intlSuite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
+      }
+    }
+    if (answers !== out) for (let j = 0; j < at.length; j++) out[at[j] as number] = answers[j] as number;
   },
   seal: aesGcmSeal,
   open: aesGcmOpen,

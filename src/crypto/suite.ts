@@ -20,6 +20,13 @@ export interface KeyPair {
   readonly privateKey: Uint8Array;
 }
 
+/** One signature to check: by `publicKey`, over `message`. */
+export interface SignatureItem {
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+}
+
 export interface CryptoSuite {
   readonly id: SuiteId;
   /** Digest length in bytes (32 for both suites). */
@@ -32,6 +39,11 @@ export interface CryptoSuite {
   sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
   /** Never throws on malformed keys or signatures: returns false. */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * Many verifications at once, for suites that share work between them: `out[i]` is 1 where
+   * `verify` would return true for item i, else 0. Absent where verifying one by one is as fast.
+   */
+  verifyMany?(items: readonly SignatureItem[], out: Uint8Array): void;
   /** Authenticated symmetric encryption with a 32-byte (intl) or 16-byte (gm) key. */
   readonly symmetricKeyLength: number;
   seal(key: Uint8Array, plaintext: Uint8Array, associatedData?: Uint8Array): Uint8Array;

@@ -6,11 +6,9 @@
  * items at `resultsOffset`, so one buffer carries a job both ways and can be used again.
  */
 
-export interface VerifyItem {
-  publicKey: Uint8Array;
-  message: Uint8Array;
-  signature: Uint8Array;
-}
+import type { SignatureItem } from "./suite.js";
+
+export type VerifyItem = SignatureItem;
 
 /** Bytes a job of items[start, end) needs, results included. */
 export function packedSize(items: readonly VerifyItem[], start: number, end: number): number {

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { getSuite } from "./index.js";
 import type { SuiteId } from "./suite.js";
-import { unpackItems } from "./verify-codec.js";
+import { unpackItems, type VerifyItem } from "./verify-codec.js";
 
 interface Job {
   id: number;
@@ -18,9 +18,11 @@ port.on("message", (msg: Job | { id: number; crash: true }) => {
   if ("crash" in msg) process.exit(3); // test hook: simulate a dying worker
   const { items, resultsOffset } = unpackItems(msg.buf);
   const out = new Uint8Array(msg.buf, resultsOffset, items.length);
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i];
-    out[i] = it !== undefined && suite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
-  }
+  if (suite.verifyMany !== undefined) suite.verifyMany(items, out);
+  else
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i] as VerifyItem;
+      out[i] = suite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
+    }
   port.postMessage({ id: msg.id });
 });
