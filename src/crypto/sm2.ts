@@ -49,8 +49,10 @@ export type Sm2PointT = WeierstrassPoint<bigint>;
 const N = SM2_CURVE.n;
 const G = Sm2Point.BASE;
 // A wider fixed-base table for G than noble's default (W=6): measured faster for [s]G and [k]G.
+// Built on first use, not at import: a process of an intl chain, and each of its verifying
+// threads, would otherwise spend a few hundred milliseconds of CPU at start on a table it never reads.
 const G_WINDOW = 8;
-G.precompute(G_WINDOW, false);
+G.precompute(G_WINDOW, true);
 
 /** Hash over the concatenation of parts (native implementations avoid the copy). */
 export type MultiHash = (...parts: Uint8Array[]) => Uint8Array;
