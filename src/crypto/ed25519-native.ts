@@ -6,7 +6,9 @@
  * multiples, which makes each later verification about 2.5 times faster than libsodium's on an
  * idle core; other keys, and every key when the addon is absent, are verified by libsodium. Both
  * accept exactly the same signatures (docs/protocol.md, "Ed25519 as used here";
- * src/crypto/ed25519-native.test.ts checks them against each other). If the addon is missing, fails to load, fails its known-answer self-test,
+ * src/crypto/ed25519-native.test.ts checks them against each other). A verifying thread's chunk
+ * goes through `verifyMany`, which checks the hot keys' signatures in blocks sharing one field
+ * inversion (ADR 0024). If the addon is missing, fails to load, fails its known-answer self-test,
  * or ZL_ED25519_NATIVE=0 is set, `nativeEd25519Addon` is undefined.
  */
 import { fromHex, Lru, toHex } from "./lru.js";
