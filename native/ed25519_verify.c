@@ -715,7 +715,9 @@ static void p3_tobytes_zinv(unsigned char s[32], const ge_p3 *p, const fe *zinv)
  * Each check computes R' = [S]B - [k]A in projective coordinates; turning R' into its encoding
  * needs 1/Z, and the block's inverses come from one inversion (Montgomery's trick: invert the
  * product of all Z, then peel each factor off with two multiplications), which saves about a
- * fifth of a verification. The answers are those of verifying each signature alone.
+ * fifth of a verification. The answers are those of verifying each signature alone. It is the
+ * trick of normalize_batch, written out again on purpose: one helper for both, taking the block's
+ * points after the loop, made a verification 4-7 % slower.
  */
 ZL_HOT_PATH static int verify_block(zl_state *st, zl_key *const *keys, const unsigned char *const *msgs,
                                     const size_t *lens, const unsigned char *const *sigs, int n,
