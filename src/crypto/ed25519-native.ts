@@ -124,16 +124,16 @@ export class HotKeyVerifier {
 
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     const key = toHex(publicKey);
-    const handle = this.cache.get(key)?.handle;
-    if (handle) {
+    const entry = this.cache.get(key);
+    if (entry?.handle) {
       try {
-        return this.addon.verify(handle, message, signature);
+        return this.addon.verify(entry.handle, message, signature);
       } catch {
         // ZL_ED25519_INTERNAL: the addon could not compute an answer; libsodium gives it.
         return this.fallback(publicKey, message, signature);
       }
     }
-    return this.verifyCold(key, publicKey, message, signature);
+    return this.verifyCold(key, entry, publicKey, message, signature);
   }
 
   /**
@@ -148,14 +148,14 @@ export class HotKeyVerifier {
     for (let i = 0; i < items.length; i++) {
       const it = items[i] as SignatureItem;
       const key = toHex(it.publicKey);
-      const handle = this.cache.get(key)?.handle;
-      if (handle) {
-        handles.push(handle);
+      const entry = this.cache.get(key);
+      if (entry?.handle) {
+        handles.push(entry.handle);
         messages.push(it.message);
         signatures.push(it.signature);
         at.push(i);
       } else {
-        out[i] = this.verifyCold(key, it.publicKey, it.message, it.signature) ? 1 : 0;
+        out[i] = this.verifyCold(key, entry, it.publicKey, it.message, it.signature) ? 1 : 0;
       }
     }
     if (handles.length === 0) return;
@@ -172,14 +172,17 @@ export class HotKeyVerifier {
     for (let j = 0; j < at.length; j++) out[at[j] as number] = answers[j] as number;
   }
 
-  /** A key without a handle: libsodium, and a valid signature counts towards the key's heat. */
+  /**
+   * A key without a handle (`entry`: its cache entry, just looked up, if any): libsodium, and a
+   * valid signature counts towards the key's heat.
+   */
   private verifyCold(
     key: string,
+    entry: Entry | undefined,
     publicKey: Uint8Array,
     message: Uint8Array,
     signature: Uint8Array,
   ): boolean {
-    const entry = this.cache.get(key);
     if (!this.fallback(publicKey, message, signature)) return false;
     let hot = entry;
     if (hot === undefined) {

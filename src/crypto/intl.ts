@@ -123,33 +123,20 @@ export const intlSuite: CryptoSuite = Object.freeze({
   },
   verifyMany(items: readonly SignatureItem[], out: Uint8Array): void {
     ed25519Verifier(); // outside the try, as in verify
-    if (hotKeys === undefined) {
-      for (let i = 0; i < items.length; i++) {
-        const it = items[i] as SignatureItem;
-        out[i] = intlSuite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
+    // A node's chunks are all well formed (lengths are checked where transactions are decoded);
+    // any other chunk is answered one by one, as is every chunk without the addon.
+    if (hotKeys !== undefined && items.every((it) => isWellFormed(it.publicKey, it.message, it.signature))) {
+      try {
+        hotKeys.verifyMany(items, out);
+        return;
+      } catch {
+        // Unexpected: the answers below are verify's.
       }
-      return;
     }
-    const wellFormed: SignatureItem[] = [];
-    const at: number[] = [];
     for (let i = 0; i < items.length; i++) {
       const it = items[i] as SignatureItem;
-      out[i] = 0;
-      if (isWellFormed(it.publicKey, it.message, it.signature)) {
-        wellFormed.push(it);
-        at.push(i);
-      }
+      out[i] = intlSuite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
     }
-    const answers = wellFormed.length === items.length ? out : new Uint8Array(wellFormed.length);
-    try {
-      hotKeys.verifyMany(wellFormed, answers);
-    } catch {
-      for (let j = 0; j < wellFormed.length; j++) {
-        const it = wellFormed[j] as SignatureItem;
-        answers[j] = intlSuite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
-      }
-    }
-    if (answers !== out) for (let j = 0; j < at.length; j++) out[at[j] as number] = answers[j] as number;
   },
   seal: aesGcmSeal,
   open: aesGcmOpen,
