@@ -3,10 +3,11 @@
  * other output, and a group of nodes that fails to start leaves none of them running.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { NODE_GLIBC_TUNABLES, nodeProcessEnv } from "../node/process-env.js";
 import { initBenchHome } from "./load.js";
 import { StartupReader, spawnNode, spawnNodes } from "./spawn-node.js";
 
@@ -65,6 +66,31 @@ describe("spawnNodes", () => {
     } finally {
       again.child.kill("SIGTERM");
       await again.exited;
+    }
+  });
+
+  it("starts a node with the node's glibc tunables, so malloc's heap can use huge pages", async () => {
+    const home = join(dir, "tunables");
+    initBenchHome(home, "intl", {});
+    const node = await spawnNode(home);
+    try {
+      const pid = node.child.pid!;
+      if (!existsSync(`/proc/${pid}/environ`)) return; // not Linux: nothing to read it from
+      const environ = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
+      const expected = nodeProcessEnv().GLIBC_TUNABLES!;
+      assert.ok(expected.includes(NODE_GLIBC_TUNABLES) || process.env.GLIBC_TUNABLES !== undefined);
+      assert.ok(environ.includes(`GLIBC_TUNABLES=${expected}`), "tunables in the environment");
+      // Where the kernel grants transparent huge pages on request, the heap of a started node
+      // (tens of MiB) holds some.
+      const thp = "/sys/kernel/mm/transparent_hugepage/enabled";
+      if (existsSync(thp) && !readFileSync(thp, "utf8").includes("[never]")) {
+        const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+        const huge = Number(/AnonHugePages:\s+(\d+) kB/.exec(rollup)?.[1] ?? 0);
+        assert.ok(huge > 0, `the node's memory holds huge pages (AnonHugePages ${huge} kB)`);
+      }
+    } finally {
+      node.child.kill("SIGTERM");
+      await node.exited;
     }
   });
 });

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { FatalError } from "../errors/index.js";
+import { nodeProcessEnv } from "../node/process-env.js";
 
 export const ZL_BIN = fileURLToPath(new URL("../../bin/zl.js", import.meta.url));
 
@@ -41,6 +42,7 @@ export function spawnNode(home: string, timeoutMs = 30_000): Promise<NodeProcess
   const nodeArgs = (process.env.ZL_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
   const child = spawn(process.execPath, [...nodeArgs, ZL_BIN, "start", "--home", home, "--json"], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: nodeProcessEnv(),
   });
   const exited = new Promise<number | string>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)),

@@ -24,6 +24,7 @@ import { DEFAULT_PARAMS, type GenesisJson } from "../ledger/genesis.js";
 import { usccCheckChar } from "../modules/licenses/identifiers.js";
 import { DEFAULT_CONFIG, type NodeConfig } from "../node/config.js";
 import { homePaths, writePrivateKey } from "../node/home.js";
+import { nodeProcessEnv } from "../node/process-env.js";
 import { generateTlsKeyPair } from "../p2p/tls-key.js";
 import { certificateToPem, issueNodeCertificate } from "../p2p/x509.js";
 
@@ -213,6 +214,7 @@ export function startTestnetNode(node: TestnetNode): number {
   const child = spawn(process.execPath, [ZL_BIN, "start", "--home", node.home, "--json"], {
     detached: true,
     stdio: ["ignore", out, out],
+    env: nodeProcessEnv(),
   });
   closeSync(out);
   child.unref();
