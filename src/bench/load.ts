@@ -47,18 +47,33 @@ export function enrolTxs(
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Submits a batch, retrying while the node answers 503 (its mempool is full: back-pressure).
+ * Submits a batch, retrying while the node answers 503 (its mempool is full: back-pressure), and
+ * retrying the transactions it refused with MEMPOOL_FULL when the pool filled part-way through
+ * the batch: dropped, they would leave their senders' later nonces waiting behind a gap.
  * Returns how many transactions the node refused for other reasons.
  */
 export async function submitUntilAccepted(client: ZlClient, txs: readonly DecodedTx[]): Promise<number> {
+  let pending = txs;
+  let refused = 0;
   for (;;) {
+    let results: Array<{ ok: boolean; error?: { code: string } }>;
     try {
-      const r = await client.submitBatch(txs.map((t) => t.bytes));
-      return r.results.filter((x) => !x.ok).length;
+      results = (await client.submitBatch(pending.map((t) => t.bytes))).results;
     } catch (err: unknown) {
       if ((err as { status?: number }).status !== 503) throw err;
       await sleep(20);
+      continue;
     }
+    const full: DecodedTx[] = [];
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      if (r.ok) continue;
+      if (r.error?.code === "MEMPOOL_FULL") full.push(pending[i]!);
+      else refused++;
+    }
+    if (full.length === 0) return refused;
+    pending = full;
+    await sleep(20);
   }
 }
 
