@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { NODE_GLIBC_TUNABLES, nodeProcessEnv } from "../node/process-env.js";
+import { nodeProcessEnv } from "../node/process-env.js";
 import { initBenchHome } from "./load.js";
 import { StartupReader, spawnNode, spawnNodes } from "./spawn-node.js";
 
@@ -69,6 +69,8 @@ describe("spawnNodes", () => {
     }
   });
 
+  // Whether the kernel then grants huge pages depends on its mode and on free memory at that
+  // moment, so it is measured (ADR 0025), not asserted here.
   it("starts a node with the node's glibc tunables, so malloc's heap can use huge pages", async () => {
     const home = join(dir, "tunables");
     initBenchHome(home, "intl", {});
@@ -79,21 +81,6 @@ describe("spawnNodes", () => {
       const environ = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
       const expected = nodeProcessEnv().GLIBC_TUNABLES!;
       assert.ok(environ.includes(`GLIBC_TUNABLES=${expected}`), "tunables in the environment");
-      // With glibc, where the kernel grants transparent huge pages on request and no one turned
-      // the tunable off, the heap of a started node (tens of MiB) holds some.
-      const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
-        ?.glibcVersionRuntime;
-      const thp = "/sys/kernel/mm/transparent_hugepage/enabled";
-      if (
-        glibc !== undefined &&
-        expected.split(":").includes(NODE_GLIBC_TUNABLES) &&
-        existsSync(thp) &&
-        !readFileSync(thp, "utf8").includes("[never]")
-      ) {
-        const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
-        const huge = Number(/AnonHugePages:\s+(\d+) kB/.exec(rollup)?.[1] ?? 0);
-        assert.ok(huge > 0, `the node's memory holds huge pages (AnonHugePages ${huge} kB)`);
-      }
     } finally {
       node.child.kill("SIGTERM");
       await node.exited;
