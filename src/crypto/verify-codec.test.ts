@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { packedSize, packInto, unpackItems, type VerifyItem } from "./verify-codec.js";
+import type { SignatureItem } from "./suite.js";
+import { packedSize, packInto, unpackItems } from "./verify-codec.js";
 
 const bytes = fc.uint8Array({ maxLength: 200 });
 const item = fc.record({ publicKey: bytes, message: bytes, signature: bytes });
@@ -28,7 +29,11 @@ test("a packed chunk unpacks to the same items, with room for its results after 
 });
 
 test("an item that is not made of byte arrays packs as empty fields (it then fails to verify)", () => {
-  const bad = { publicKey: "key", message: new Uint8Array([1, 2]), signature: null } as unknown as VerifyItem;
+  const bad = {
+    publicKey: "key",
+    message: new Uint8Array([1, 2]),
+    signature: null,
+  } as unknown as SignatureItem;
   const buf = new SharedArrayBuffer(packedSize([bad], 0, 1));
   packInto(buf, [bad], 0, 1);
   const [it] = unpackItems(buf).items;

@@ -8,13 +8,11 @@
 
 import type { SignatureItem } from "./suite.js";
 
-export type VerifyItem = SignatureItem;
-
 /** Bytes a job of items[start, end) needs, results included. */
-export function packedSize(items: readonly VerifyItem[], start: number, end: number): number {
+export function packedSize(items: readonly SignatureItem[], start: number, end: number): number {
   let size = 4 + (end - start);
   for (let i = start; i < end; i++) {
-    const it = items[i] as VerifyItem;
+    const it = items[i] as SignatureItem;
     size += 12 + byteLen(it.publicKey) + byteLen(it.message) + byteLen(it.signature);
   }
   return size;
@@ -26,7 +24,7 @@ export function packedSize(items: readonly VerifyItem[], start: number, end: num
  */
 export function packInto(
   buf: ArrayBufferLike,
-  items: readonly VerifyItem[],
+  items: readonly SignatureItem[],
   start: number,
   end: number,
 ): number {
@@ -35,7 +33,7 @@ export function packInto(
   view.setUint32(0, end - start, true);
   let o = 4;
   for (let i = start; i < end; i++) {
-    const it = items[i] as VerifyItem;
+    const it = items[i] as SignatureItem;
     const pk = asBytes(it.publicKey);
     const msg = asBytes(it.message);
     const sig = asBytes(it.signature);
@@ -54,10 +52,10 @@ export function packInto(
 }
 
 /** The items of a packed job (views into `buf`) and where its results go. */
-export function unpackItems(buf: ArrayBufferLike): { items: VerifyItem[]; resultsOffset: number } {
+export function unpackItems(buf: ArrayBufferLike): { items: SignatureItem[]; resultsOffset: number } {
   const view = new DataView(buf);
   const n = view.getUint32(0, true);
-  const items: VerifyItem[] = new Array(n);
+  const items: SignatureItem[] = new Array(n);
   let o = 4;
   for (let i = 0; i < n; i++) {
     const a = view.getUint32(o, true);

@@ -11,8 +11,8 @@
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { getSuite } from "./index.js";
-import type { SuiteId } from "./suite.js";
-import { type VerifyItem, VerifyPool } from "./verify-pool.js";
+import type { SignatureItem, SuiteId } from "./suite.js";
+import { VerifyPool } from "./verify-pool.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -31,7 +31,7 @@ const suiteId = opts.suite as SuiteId;
 const suite = getSuite(suiteId);
 
 const keys = Array.from({ length: 50 }, () => suite.generateKeyPair());
-const items: VerifyItem[] = Array.from({ length: batch }, (_, i) => {
+const items: SignatureItem[] = Array.from({ length: batch }, (_, i) => {
   const k = keys[i % keys.length] as (typeof keys)[number];
   const message = new Uint8Array(150).fill(i & 255);
   return { publicKey: k.publicKey, message, signature: suite.sign(k.privateKey, message) };

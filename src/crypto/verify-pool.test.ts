@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { getSuite } from "./index.js";
-import { measureVerifyRate, type VerifyItem, VerifyPool } from "./verify-pool.js";
+import type { SignatureItem } from "./suite.js";
+import { measureVerifyRate, VerifyPool } from "./verify-pool.js";
 
-function mixedBatch(id: "intl" | "gm", n: number): { items: VerifyItem[]; expected: boolean[] } {
+function mixedBatch(id: "intl" | "gm", n: number): { items: SignatureItem[]; expected: boolean[] } {
   const suite = getSuite(id);
   const keys = Array.from({ length: 8 }, () => suite.generateKeyPair());
-  const items: VerifyItem[] = [];
+  const items: SignatureItem[] = [];
   const expected: boolean[] = [];
   for (let i = 0; i < n; i++) {
     const kp = keys[i % keys.length] as (typeof keys)[number];

@@ -14,10 +14,8 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { BusyError, InvalidInputError } from "../errors/index.js";
 import { getSuite } from "./index.js";
-import type { CryptoSuite, SuiteId } from "./suite.js";
-import { packedSize, packInto, type VerifyItem } from "./verify-codec.js";
-
-export type { VerifyItem } from "./verify-codec.js";
+import type { CryptoSuite, SignatureItem, SuiteId } from "./suite.js";
+import { packedSize, packInto } from "./verify-codec.js";
 
 /** Batches smaller than this are verified on the calling thread (only the empty batch). */
 export const INLINE_THRESHOLD = 1;
@@ -126,7 +124,7 @@ export class VerifyPool {
   }
 
   /** Verify many signatures; result i is true iff item i verifies. Never throws on bad items. */
-  async verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]> {
+  async verifyBatch(items: readonly SignatureItem[]): Promise<boolean[]> {
     if (this.closed) throw new BusyError("CRYPTO_VERIFY_POOL_CLOSED", "verify pool is closed");
     const n = items.length;
     if (n < INLINE_THRESHOLD) {
@@ -181,7 +179,7 @@ export function measureVerifyRate(suite: CryptoSuite, millis: number): number {
   let spent = 0;
   let seq = 0;
   while (spent < millis) {
-    const batch: VerifyItem[] = [];
+    const batch: SignatureItem[] = [];
     for (let i = 0; i < BATCH; i++) {
       const kp = suite.generateKeyPair();
       const message = new TextEncoder().encode(`measureVerifyRate ${seq++} ${Math.random()}`);
@@ -204,7 +202,7 @@ export function measureVerifyRate(suite: CryptoSuite, millis: number): number {
  */
 export function measureWarmVerifyRate(suite: CryptoSuite, millis: number): number {
   const keys = Array.from({ length: 16 }, () => suite.generateKeyPair());
-  const items: VerifyItem[] = [];
+  const items: SignatureItem[] = [];
   for (let i = 0; i < 256; i++) {
     const kp = keys[i % keys.length]!;
     const message = new TextEncoder().encode(`measureWarmVerifyRate ${i} ${Math.random()}`);

@@ -1,8 +1,8 @@
 /** worker_threads entry for VerifyPool: verifies packed chunks with the pool's suite. */
 import { parentPort, workerData } from "node:worker_threads";
 import { getSuite } from "./index.js";
-import type { SuiteId } from "./suite.js";
-import { unpackItems, type VerifyItem } from "./verify-codec.js";
+import type { SignatureItem, SuiteId } from "./suite.js";
+import { unpackItems } from "./verify-codec.js";
 
 interface Job {
   id: number;
@@ -21,7 +21,7 @@ port.on("message", (msg: Job | { id: number; crash: true }) => {
   if (suite.verifyMany !== undefined) suite.verifyMany(items, out);
   else
     for (let i = 0; i < items.length; i++) {
-      const it = items[i] as VerifyItem;
+      const it = items[i] as SignatureItem;
       out[i] = suite.verify(it.publicKey, it.message, it.signature) ? 1 : 0;
     }
   port.postMessage({ id: msg.id });
